@@ -1,0 +1,1 @@
+"""sovereign-e2e: the end-to-end harness for Sovereign provisioning."""

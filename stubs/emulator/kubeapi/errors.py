@@ -1,0 +1,85 @@
+"""API errors as the Kubernetes API server returns them: a `Status` object with code/reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """An error the API server answers with a `Status` body."""
+
+    def __init__(self, code: int, reason: str, message: str,
+                 details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = details or {}
+
+    def status(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+def _qualified(plural: str, group: str) -> str:
+    return f"{plural}.{group}" if group else plural
+
+
+def not_found(plural: str, group: str, name: str) -> ApiError:
+    return ApiError(404, "NotFound", f'{_qualified(plural, group)} "{name}" not found',
+                    {"name": name, "group": group, "kind": plural})
+
+
+def already_exists(plural: str, group: str, name: str) -> ApiError:
+    return ApiError(409, "AlreadyExists", f'{_qualified(plural, group)} "{name}" already exists',
+                    {"name": name, "group": group, "kind": plural})
+
+
+def conflict(plural: str, group: str, name: str) -> ApiError:
+    return ApiError(
+        409, "Conflict",
+        f'Operation cannot be fulfilled on {_qualified(plural, group)} "{name}": the object has '
+        "been modified; please apply your changes to the latest version and try again",
+        {"name": name, "group": group, "kind": plural},
+    )
+
+
+def invalid(kind: str, name: str, field: str, detail: str) -> ApiError:
+    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {field}: {detail}',
+                    {"name": name, "kind": kind,
+                     "causes": [{"reason": "FieldValueRequired", "message": detail,
+                                 "field": field}]})
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "BadRequest", message)
+
+
+def gone(message: str) -> ApiError:
+    return ApiError(410, "Expired", message)
+
+
+def unauthorized() -> ApiError:
+    return ApiError(401, "Unauthorized", "Unauthorized")
+
+
+def method_not_allowed(message: str) -> ApiError:
+    return ApiError(405, "MethodNotAllowed", message)
+
+
+def unsupported_media_type(content_type: str) -> ApiError:
+    return ApiError(415, "UnsupportedMediaType",
+                    f'the body of the request was in an unknown format - accepted media types '
+                    f'include: application/json-patch+json, application/merge-patch+json, '
+                    f'application/apply-patch+yaml, application/strategic-merge-patch+json '
+                    f'(got "{content_type}")')

@@ -1,0 +1,346 @@
+"""The Kubernetes REST API over aiohttp, backed by `Store`.
+
+URL shapes served (core group under /api/v1, others under /apis/G/V):
+  .../{plural}                              list, watch, create, deletecollection
+  .../{plural}/{name}[/{subresource}]       cluster-scoped object
+  .../namespaces/{ns}/{plural}              namespaced list, watch, create
+  .../namespaces/{ns}/{plural}/{name}[/{subresource}]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from . import errors, patches
+from .resources import ResourceType
+from .store import Store
+
+STORE_KEY: web.AppKey[Store] = web.AppKey("store", Store)
+LOG_KEY: web.AppKey[RequestLog] = web.AppKey("request_log", object)  # type: ignore[arg-type]
+
+KUBE_VERSION = {
+    "major": "1",
+    "minor": "31",
+    "gitVersion": "v1.31.0-sovereign-emulator",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "go1.22.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+
+
+@dataclass
+class RequestLog:
+    """Counts API requests (bench and tests read it); never records bodies."""
+
+    total: int = 0
+    by_verb: Counter[str] = field(default_factory=Counter)
+
+    def record(self, verb: str) -> None:
+        self.total += 1
+        self.by_verb[verb] += 1
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(text=json.dumps(data), status=status, content_type="application/json")
+
+
+def _error(e: errors.ApiError) -> web.Response:
+    return _json(e.status(), e.code)
+
+
+@dataclass(frozen=True)
+class Target:
+    rt: ResourceType
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+
+
+def _resolve(store: Store, group: str, version: str, parts: list[str]) -> Target:
+    registry = store.registry
+
+    def lookup(plural: str) -> ResourceType:
+        rt = registry.get(group, version, plural)
+        if rt is None:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested "
+                                                   "resource")
+        return rt
+
+    if len(parts) >= 3 and parts[0] == "namespaces" and registry.get(group, version, parts[2]):
+        rt = lookup(parts[2])
+        if not rt.namespaced:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested "
+                                                   "resource")
+        name = parts[3] if len(parts) > 3 else None
+        sub = parts[4] if len(parts) > 4 else None
+        if len(parts) > 5:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested "
+                                                   "resource")
+        return Target(rt, parts[1], name, sub)
+    if 1 <= len(parts) <= 3:
+        rt = lookup(parts[0])
+        name = parts[1] if len(parts) > 1 else None
+        sub = parts[2] if len(parts) > 2 else None
+        if rt.namespaced and name is not None:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested "
+                                                   "resource")
+        return Target(rt, None, name, sub)
+    raise errors.ApiError(404, "NotFound", "the server could not find the requested resource")
+
+
+class KubeApiServer:
+    """Builds the aiohttp application. `token` is the bearer token clients must present."""
+
+    def __init__(self, store: Store, token: str, bookmark_interval: float = 5.0) -> None:
+        self.store = store
+        self.token = token
+        self.bookmark_interval = bookmark_interval
+        self.request_log = RequestLog()
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._auth_middleware], client_max_size=64 * 2**20)
+        app[STORE_KEY] = self.store
+        app.router.add_get("/version", self._version)
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._healthz)
+        app.router.add_get("/livez", self._healthz)
+        app.router.add_get("/api", self._core_versions)
+        app.router.add_get("/api/v1", self._core_resources)
+        app.router.add_get("/apis", self._api_groups)
+        app.router.add_get("/apis/{group}", self._api_group)
+        app.router.add_get("/apis/{group}/{version}", self._group_resources)
+        app.router.add_route("*", "/api/v1/{path:.+}", self._core_dispatch)
+        app.router.add_route("*", "/apis/{group}/{version}/{path:.+}", self._group_dispatch)
+        return app
+
+    # ---- middleware ----------------------------------------------------------------------
+    @web.middleware
+    async def _auth_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path not in ("/healthz", "/readyz", "/livez"):
+            header = request.headers.get("Authorization", "")
+            scheme, _, presented = header.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                    presented.strip().encode(), self.token.encode()):
+                return _error(errors.unauthorized())
+        verb = request.method.lower()
+        if request.query.get("watch") in ("true", "1"):
+            verb = "watch"
+        self.request_log.record(verb)
+        try:
+            return await handler(request)
+        except errors.ApiError as e:
+            return _error(e)
+
+    # ---- discovery -----------------------------------------------------------------------
+    async def _version(self, request: web.Request) -> web.Response:
+        return _json(KUBE_VERSION)
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def _core_versions(self, request: web.Request) -> web.Response:
+        return _json({"kind": "APIVersions", "versions": ["v1"],
+                      "serverAddressByClientCIDRs": [
+                          {"clientCIDR": "0.0.0.0/0", "serverAddress": request.host}]})
+
+    def _resource_list(self, group: str, version: str) -> dict[str, Any]:
+        resources: list[dict[str, Any]] = []
+        for rt in sorted(self.store.registry.in_group_version(group, version),
+                         key=lambda r: r.plural):
+            resources.extend(rt.discovery_entries())
+        gv = f"{group}/{version}" if group else version
+        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+                "resources": resources}
+
+    async def _core_resources(self, request: web.Request) -> web.Response:
+        return _json(self._resource_list("", "v1"))
+
+    def _group_entry(self, group: str, versions: list[str]) -> dict[str, Any]:
+        vs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+        return {"name": group, "versions": vs, "preferredVersion": vs[0]}
+
+    async def _api_groups(self, request: web.Request) -> web.Response:
+        groups = [self._group_entry(g, vs) for g, vs in sorted(
+            self.store.registry.groups().items()) if g]
+        return _json({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+
+    async def _api_group(self, request: web.Request) -> web.Response:
+        group = request.match_info["group"]
+        versions = self.store.registry.groups().get(group)
+        if not versions:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested "
+                                                   "resource")
+        return _json({"kind": "APIGroup", "apiVersion": "v1",
+                      **self._group_entry(group, versions)})
+
+    async def _group_resources(self, request: web.Request) -> web.Response:
+        group, version = request.match_info["group"], request.match_info["version"]
+        if not self.store.registry.in_group_version(group, version):
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested "
+                                                   "resource")
+        return _json(self._resource_list(group, version))
+
+    # ---- resources -----------------------------------------------------------------------
+    async def _core_dispatch(self, request: web.Request) -> web.StreamResponse:
+        parts = [p for p in request.match_info["path"].split("/") if p]
+        return await self._dispatch(request, _resolve(self.store, "", "v1", parts))
+
+    async def _group_dispatch(self, request: web.Request) -> web.StreamResponse:
+        parts = [p for p in request.match_info["path"].split("/") if p]
+        target = _resolve(self.store, request.match_info["group"],
+                          request.match_info["version"], parts)
+        return await self._dispatch(request, target)
+
+    async def _dispatch(self, request: web.Request, t: Target) -> web.StreamResponse:
+        method = request.method
+        q = request.query
+        if t.subresource == "log" and t.rt.key == ("", "pods") and method == "GET":
+            assert t.namespace and t.name
+            tail = q.get("tailLines")
+            text = self.store.read_log(t.namespace, t.name, q.get("container"),
+                                       int(tail) if tail else None)
+            return web.Response(text=text, content_type="text/plain")
+        if t.subresource and t.subresource not in t.rt.subresources:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested "
+                                                   "resource")
+        if t.name is None:
+            if method == "GET":
+                if q.get("watch") in ("true", "1"):
+                    return await self._watch(request, t)
+                return self._list(t, q.get("labelSelector"), q.get("fieldSelector"))
+            if method == "POST":
+                body = await self._body(request)
+                if t.namespace and (body.get("metadata") or {}).get("namespace") not in (
+                        None, "", t.namespace):
+                    raise errors.bad_request(
+                        "the namespace of the provided object does not match the namespace "
+                        "sent on the request")
+                obj = self.store.create(t.rt, t.namespace, body)
+                return _json(obj, 201)
+            if method == "DELETE":
+                items, _ = self.store.list(t.rt, t.namespace, q.get("labelSelector"),
+                                           q.get("fieldSelector"))
+                for item in items:
+                    self.store.delete(t.rt, item["metadata"].get("namespace"),
+                                      item["metadata"]["name"])
+                return _json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
+                              "metadata": {"resourceVersion": str(
+                                  self.store.resource_version)}, "items": items})
+            raise errors.method_not_allowed(f"method {method} not allowed on a collection")
+        if method == "GET":
+            obj = self.store.get(t.rt, t.namespace, t.name)
+            return _json(obj)
+        if method == "PUT":
+            body = await self._body(request)
+            return _json(self.store.replace(t.rt, t.namespace, t.name, body, t.subresource))
+        if method == "PATCH":
+            return _json(await self._patch(request, t))
+        if method == "DELETE":
+            return _json(self.store.delete(t.rt, t.namespace, t.name))
+        raise errors.method_not_allowed(f"method {method} not allowed")
+
+    def _list(self, t: Target, label_selector: str | None,
+              field_selector: str | None) -> web.Response:
+        items, rv = self.store.list(t.rt, t.namespace, label_selector, field_selector)
+        for item in items:
+            item.pop("apiVersion", None)
+            item.pop("kind", None)
+        return _json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
+                      "metadata": {"resourceVersion": str(rv)}, "items": items})
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            try:
+                body = yaml.safe_load(raw)
+            except yaml.YAMLError as e:
+                raise errors.bad_request(f"the request body is not valid JSON or YAML: {e}") \
+                    from e
+        if not isinstance(body, dict):
+            raise errors.bad_request("the request body must be an object")
+        return body
+
+    async def _patch(self, request: web.Request, t: Target) -> dict[str, Any]:
+        assert t.name is not None
+        ctype = request.content_type
+        raw = await request.read()
+        try:
+            if ctype == patches.APPLY_PATCH:
+                body = yaml.safe_load(raw) if raw else {}
+            else:
+                body = json.loads(raw) if raw else {}
+        except (json.JSONDecodeError, yaml.YAMLError) as e:
+            raise errors.bad_request(f"error decoding patch: {e}") from e
+        if ctype not in patches.PATCH_TYPES:
+            raise errors.unsupported_media_type(ctype)
+        if ctype == patches.APPLY_PATCH and not request.query.get("fieldManager"):
+            raise errors.bad_request(
+                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is "
+                "required for apply patch")
+
+        def apply_fn(current: dict[str, Any]) -> dict[str, Any]:
+            return patches.apply(ctype, current, body)
+
+        return self.store.patch(t.rt, t.namespace, t.name, apply_fn, t.subresource,
+                                create_if_missing=ctype == patches.APPLY_PATCH)
+
+    async def _watch(self, request: web.Request, t: Target) -> web.StreamResponse:
+        q = request.query
+        timeout = float(q.get("timeoutSeconds") or 1800)
+        bookmarks = q.get("allowWatchBookmarks") in ("true", "1")
+        sub = self.store.watch(t.rt, t.namespace, q.get("resourceVersion"),
+                               q.get("labelSelector"), q.get("fieldSelector"))
+        resp = web.StreamResponse(headers={"Content-Type": "application/json",
+                                           "Transfer-Encoding": "chunked"})
+        await resp.prepare(request)
+        deadline = time.monotonic() + timeout
+        next_bookmark = time.monotonic() + self.bookmark_interval
+        try:
+            while True:
+                now = time.monotonic()
+                if now >= deadline:
+                    break
+                wait = deadline - now
+                if bookmarks:
+                    wait = min(wait, max(0.0, next_bookmark - now))
+                try:
+                    ev = await asyncio.wait_for(sub.queue.get(), timeout=wait)
+                except TimeoutError:
+                    if bookmarks and time.monotonic() >= next_bookmark:
+                        await self._send_bookmark(resp, t)
+                        next_bookmark = time.monotonic() + self.bookmark_interval
+                    continue
+                if ev is None:
+                    break
+                line = json.dumps({"type": ev.type, "object": ev.obj}) + "\n"
+                await resp.write(line.encode())
+            if bookmarks:
+                await self._send_bookmark(resp, t)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            sub.close()
+        try:
+            await resp.write_eof()
+        except ConnectionResetError:
+            pass
+        return resp
+
+    async def _send_bookmark(self, resp: web.StreamResponse, t: Target) -> None:
+        obj = {"kind": t.rt.kind, "apiVersion": t.rt.api_version,
+               "metadata": {"resourceVersion": str(self.store.resource_version)}}
+        await resp.write((json.dumps({"type": "BOOKMARK", "object": obj}) + "\n").encode())

@@ -1,0 +1,465 @@
+"""The emulated cluster's object store: CRUD with Kubernetes metadata semantics, and watches.
+
+Rules (the API server's, kept here so HTTP handlers and in-process controllers share them):
+- every write bumps a global resourceVersion; `metadata.generation` moves only when
+  something other than metadata/status changes;
+- for types with a status subresource, main-resource writes keep the old status and
+  status writes change only status;
+- deleting an object with finalizers only sets deletionTimestamp; it goes away when the
+  last finalizer is removed; owned objects (ownerReferences) are collected after it;
+- a namespaced object can only be created in a namespace that exists.
+
+All methods are synchronous and must be called on the emulator's event loop thread: that
+makes each write atomic with respect to the aiohttp handlers and controllers on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import itertools
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from . import errors
+from .resources import ResourceRegistry, ResourceType, types_from_crd
+from .selectors import parse_field_selector, parse_label_selector
+
+Obj = dict[str, Any]
+ObjKey = tuple[str, str]  # (namespace or "", name)
+
+EVENT_HISTORY = 20_000  # events kept for watch resumption; older resourceVersions get 410
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    rv: int
+    type: str  # ADDED | MODIFIED | DELETED
+    rt_key: tuple[str, str]
+    obj: Obj
+
+
+@dataclass
+class Subscription:
+    """A live watch: events arrive on `queue`; `None` on the queue means the store closed it."""
+
+    rt: ResourceType
+    namespace: str | None
+    matches: Callable[[Obj], bool]
+    queue: asyncio.Queue[WatchEvent | None] = field(default_factory=asyncio.Queue)
+    _store: Store | None = None
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store._subscribers.discard(self)
+            self._store = None
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __aiter__(self) -> AsyncIterator[WatchEvent]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[WatchEvent]:
+        try:
+            while True:
+                ev = await self.queue.get()
+                if ev is None:
+                    return
+                yield ev
+        finally:
+            self.close()
+
+
+def _spec_part(obj: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+
+
+class Store:
+    def __init__(self, registry: ResourceRegistry | None = None) -> None:
+        self.registry = registry or ResourceRegistry()
+        self._objects: dict[tuple[str, str], dict[ObjKey, Obj]] = {}
+        self._rv = itertools.count(1)
+        self._last_rv = 0
+        self._events: deque[WatchEvent] = deque(maxlen=EVENT_HISTORY)
+        self._subscribers: set[Subscription] = set()
+        self._ips = itertools.count(1)
+        self.pod_logs: dict[tuple[str, str, str], list[str]] = {}
+        # Hooks run after each write (in-process listeners, e.g. the request log in bench).
+        self.write_hooks: list[Callable[[WatchEvent], None]] = []
+
+    # ---- helpers -------------------------------------------------------------------------
+    @property
+    def resource_version(self) -> int:
+        return self._last_rv
+
+    def _next_rv(self) -> int:
+        self._last_rv = next(self._rv)
+        return self._last_rv
+
+    def _bucket(self, rt: ResourceType) -> dict[ObjKey, Obj]:
+        return self._objects.setdefault(rt.key, {})
+
+    @staticmethod
+    def _ns(rt: ResourceType, namespace: str | None) -> str:
+        return (namespace or "") if rt.namespaced else ""
+
+    def _out(self, rt: ResourceType, obj: Obj) -> Obj:
+        """A copy of a stored object as seen through `rt`'s version."""
+        out = copy.deepcopy(obj)
+        out["apiVersion"] = rt.api_version
+        out["kind"] = rt.kind
+        return out
+
+    def _emit(self, etype: str, rt: ResourceType, obj: Obj) -> None:
+        ev = WatchEvent(int(obj["metadata"]["resourceVersion"]), etype, rt.key, obj)
+        self._events.append(ev)
+        for sub in list(self._subscribers):
+            if sub.rt.key == rt.key and self._sub_matches(sub, obj):
+                sub.queue.put_nowait(WatchEvent(ev.rv, etype, rt.key, self._out(sub.rt, obj)))
+        for hook in self.write_hooks:
+            hook(ev)
+        if rt.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
+            self._sync_crd(etype, obj)
+
+    @staticmethod
+    def _sub_matches(sub: Subscription, obj: Obj) -> bool:
+        if sub.namespace and obj["metadata"].get("namespace") != sub.namespace:
+            return False
+        return sub.matches(obj)
+
+    def _sync_crd(self, etype: str, crd: Obj) -> None:
+        name = crd["metadata"]["name"]
+        if etype == "DELETED":
+            self.registry.remove_crd(name)
+            return
+        self.registry.set_crd(name, types_from_crd(crd))
+        status = crd.setdefault("status", {})
+        if not status.get("conditions"):
+            names = crd.get("spec", {}).get("names", {})
+            status["acceptedNames"] = names
+            status["storedVersions"] = [
+                v["name"] for v in crd.get("spec", {}).get("versions", []) if v.get("storage")
+            ]
+            status["conditions"] = [
+                {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
+                 "message": "no conflicts found", "lastTransitionTime": now_iso()},
+                {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
+                 "message": "the initial names have been accepted",
+                 "lastTransitionTime": now_iso()},
+            ]
+
+    def _require_namespace(self, rt: ResourceType, namespace: str) -> None:
+        if not rt.namespaced:
+            return
+        ns_rt = self.registry.get("", "v1", "namespaces")
+        assert ns_rt is not None
+        if ("", namespace) not in self._bucket(ns_rt):
+            raise errors.not_found("namespaces", "", namespace)
+
+    # ---- defaults a real API server (or admission) would fill ------------------------------
+    def _defaults(self, rt: ResourceType, obj: Obj) -> None:
+        if rt.key == ("", "secrets"):
+            obj.setdefault("type", "Opaque")
+            string_data = obj.pop("stringData", None) or {}
+            if string_data:
+                data = obj.setdefault("data", {}) or {}
+                for k, v in string_data.items():
+                    data[k] = base64.b64encode(str(v).encode()).decode()
+                obj["data"] = data
+        elif rt.key == ("", "namespaces"):
+            obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+            obj.setdefault("status", {})["phase"] = "Active"
+            obj["metadata"].setdefault("labels", {})[
+                "kubernetes.io/metadata.name"] = obj["metadata"]["name"]
+        elif rt.key == ("", "services"):
+            spec = obj.setdefault("spec", {})
+            spec.setdefault("type", "ClusterIP")
+            if spec.get("clusterIP") != "None" and not spec.get("clusterIP"):
+                n = next(self._ips)
+                spec["clusterIP"] = f"10.96.{n // 250}.{n % 250 + 1}"
+            for p in spec.get("ports") or []:
+                p.setdefault("protocol", "TCP")
+                p.setdefault("targetPort", p.get("port"))
+        elif rt.key == ("", "configmaps"):
+            obj.setdefault("data", obj.get("data") or {})
+
+    # ---- reads ---------------------------------------------------------------------------
+    def get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
+        ns = self._ns(rt, namespace)
+        obj = self._bucket(rt).get((ns, name))
+        if obj is None:
+            raise errors.not_found(rt.plural, rt.group, name)
+        return self._out(rt, obj)
+
+    def try_get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj | None:
+        try:
+            return self.get(rt, namespace, name)
+        except errors.ApiError:
+            return None
+
+    def list(self, rt: ResourceType, namespace: str | None = None,
+             label_selector: str | None = None,
+             field_selector: str | None = None) -> tuple[list[Obj], int]:
+        try:
+            match_labels = parse_label_selector(label_selector)
+            match_fields = parse_field_selector(field_selector)
+        except ValueError as e:
+            raise errors.bad_request(str(e)) from e
+        items = []
+        for (ns, _name), obj in sorted(self._bucket(rt).items()):
+            if namespace and rt.namespaced and ns != namespace:
+                continue
+            if not match_labels(obj["metadata"].get("labels") or {}):
+                continue
+            if not match_fields(obj):
+                continue
+            items.append(self._out(rt, obj))
+        return items, self._last_rv
+
+    def namespaces(self) -> set[str]:
+        ns_rt = self.registry.get("", "v1", "namespaces")
+        assert ns_rt is not None
+        return {name for (_, name) in self._bucket(ns_rt)}
+
+    # ---- writes --------------------------------------------------------------------------
+    def create(self, rt: ResourceType, namespace: str | None, body: Obj) -> Obj:
+        obj = copy.deepcopy(body)
+        meta = obj.setdefault("metadata", {}) or {}
+        obj["metadata"] = meta
+        if not meta.get("name"):
+            if meta.get("generateName"):
+                meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
+            else:
+                raise errors.invalid(rt.kind, "", "metadata.name",
+                                     "Required value: name or generateName is required")
+        ns = self._ns(rt, namespace or meta.get("namespace"))
+        if rt.namespaced:
+            if not ns:
+                raise errors.bad_request("the namespace of the provided object does not match")
+            self._require_namespace(rt, ns)
+            meta["namespace"] = ns
+        else:
+            meta.pop("namespace", None)
+        bucket = self._bucket(rt)
+        if (ns, meta["name"]) in bucket:
+            raise errors.already_exists(rt.plural, rt.group, meta["name"])
+        if rt.key == ("", "namespaces") and meta["name"] in self.namespaces():
+            raise errors.already_exists(rt.plural, rt.group, meta["name"])
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = now_iso()
+        meta["generation"] = 1
+        meta.pop("deletionTimestamp", None)
+        meta.pop("resourceVersion", None)
+        self._defaults(rt, obj)
+        meta["resourceVersion"] = str(self._next_rv())
+        obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
+        bucket[(ns, meta["name"])] = obj
+        self._emit("ADDED", rt, obj)
+        return self._out(rt, obj)
+
+    def replace(self, rt: ResourceType, namespace: str | None, name: str, body: Obj,
+                subresource: str | None = None) -> Obj:
+        """PUT semantics: optimistic concurrency on resourceVersion when the body carries one."""
+        ns = self._ns(rt, namespace)
+        bucket = self._bucket(rt)
+        old = bucket.get((ns, name))
+        if old is None:
+            raise errors.not_found(rt.plural, rt.group, name)
+        body_meta = body.get("metadata") or {}
+        if body_meta.get("name") and body_meta["name"] != name:
+            raise errors.bad_request(
+                f'the name of the object ({body_meta["name"]}) does not match the name on the '
+                f"URL ({name})")
+        want_rv = body_meta.get("resourceVersion")
+        if want_rv and want_rv != old["metadata"]["resourceVersion"]:
+            raise errors.conflict(rt.plural, rt.group, name)
+        return self._write(rt, old, copy.deepcopy(body), subresource)
+
+    def _write(self, rt: ResourceType, old: Obj, new: Obj, subresource: str | None) -> Obj:
+        """Store `new` in place of `old`, keeping the fields the caller may not change."""
+        ns = old["metadata"].get("namespace", "")
+        name = old["metadata"]["name"]
+        if subresource == "status":
+            merged = copy.deepcopy(old)
+            merged["status"] = new.get("status", {})
+            new = merged
+        else:
+            if rt.has_status:
+                if "status" in old:
+                    new["status"] = copy.deepcopy(old["status"])
+                else:
+                    new.pop("status", None)
+            meta = new.setdefault("metadata", {}) or {}
+            new["metadata"] = meta
+            for keep in ("uid", "creationTimestamp", "namespace", "name", "deletionTimestamp",
+                         "generation"):
+                if keep in old["metadata"]:
+                    meta[keep] = old["metadata"][keep]
+                else:
+                    meta.pop(keep, None)
+            self._defaults(rt, new)
+            if _spec_part(new) != _spec_part(old):
+                meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
+        if _comparable(new) == _comparable(old):
+            return self._out(rt, old)  # a no-op write does not bump resourceVersion
+        new["metadata"]["resourceVersion"] = str(self._next_rv())
+        new["apiVersion"], new["kind"] = rt.api_version, rt.kind
+        self._bucket(rt)[(ns, name)] = new
+        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+            return self._remove(rt, ns, name)
+        self._emit("MODIFIED", rt, new)
+        return self._out(rt, new)
+
+    def patch(self, rt: ResourceType, namespace: str | None, name: str,
+              apply_patch: Callable[[Obj], Obj], subresource: str | None = None,
+              create_if_missing: bool = False) -> Obj:
+        """Apply a patch function to the current object (see patches.py for the patch kinds)."""
+        ns = self._ns(rt, namespace)
+        old = self._bucket(rt).get((ns, name))
+        if old is None:
+            if not create_if_missing:
+                raise errors.not_found(rt.plural, rt.group, name)
+            body = apply_patch({})
+            body.setdefault("metadata", {})["name"] = name
+            return self.create(rt, ns or None, body)
+        patched = apply_patch(self._out(rt, old))
+        if (patched.get("metadata") or {}).get("name", name) != name:
+            raise errors.bad_request("the name of the object cannot be changed by a patch")
+        want_rv = (patched.get("metadata") or {}).get("resourceVersion")
+        if want_rv and want_rv != old["metadata"]["resourceVersion"]:
+            raise errors.conflict(rt.plural, rt.group, name)
+        return self._write(rt, old, patched, subresource)
+
+    def delete(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
+        ns = self._ns(rt, namespace)
+        old = self._bucket(rt).get((ns, name))
+        if old is None:
+            raise errors.not_found(rt.plural, rt.group, name)
+        if old["metadata"].get("finalizers"):
+            if old["metadata"].get("deletionTimestamp"):
+                return self._out(rt, old)
+            new = copy.deepcopy(old)
+            new["metadata"]["deletionTimestamp"] = now_iso()
+            new["metadata"]["deletionGracePeriodSeconds"] = 0
+            new["metadata"]["resourceVersion"] = str(self._next_rv())
+            self._bucket(rt)[(ns, name)] = new
+            self._emit("MODIFIED", rt, new)
+            return self._out(rt, new)
+        return self._remove(rt, ns, name)
+
+    def _remove(self, rt: ResourceType, ns: str, name: str) -> Obj:
+        obj = self._bucket(rt).pop((ns, name))
+        obj = copy.deepcopy(obj)
+        obj["metadata"]["resourceVersion"] = str(self._next_rv())
+        self._emit("DELETED", rt, obj)
+        if rt.key == ("", "namespaces"):
+            self._delete_namespace_content(name)
+        self._collect_dependents(obj["metadata"]["uid"])
+        if rt.key == ("", "pods"):
+            for key in [k for k in self.pod_logs if k[0] == ns and k[1] == name]:
+                del self.pod_logs[key]
+        return self._out(rt, obj)
+
+    def _delete_namespace_content(self, namespace: str) -> None:
+        for rt in self._unique_types():
+            if not rt.namespaced:
+                continue
+            for (ns, name) in [k for k in self._bucket(rt) if k[0] == namespace]:
+                if (ns, name) in self._bucket(rt):
+                    self._remove(rt, ns, name)
+
+    def _collect_dependents(self, owner_uid: str) -> None:
+        """Background garbage collection of objects owned by a deleted object."""
+        for rt in self._unique_types():
+            for key, obj in list(self._bucket(rt).items()):
+                refs = obj["metadata"].get("ownerReferences") or []
+                if any(r.get("uid") == owner_uid for r in refs) and key in self._bucket(rt):
+                    self.delete(rt, key[0] or None, key[1])
+
+    def _unique_types(self) -> list[ResourceType]:
+        seen: dict[tuple[str, str], ResourceType] = {}
+        for rt in self.registry.all():
+            seen.setdefault(rt.key, rt)
+        return list(seen.values())
+
+    # ---- watch ---------------------------------------------------------------------------
+    def watch(self, rt: ResourceType, namespace: str | None = None,
+              resource_version: str | None = None, label_selector: str | None = None,
+              field_selector: str | None = None) -> Subscription:
+        """Subscribe to changes of `rt`.
+
+        With no resourceVersion (or "0") the watch starts with synthetic ADDED events for the
+        current objects, as the API server does. With a resourceVersion, only events after it
+        are delivered; one older than the retained history raises 410 Expired.
+        """
+        try:
+            match_labels = parse_label_selector(label_selector)
+            match_fields = parse_field_selector(field_selector)
+        except ValueError as e:
+            raise errors.bad_request(str(e)) from e
+
+        def matches(obj: Obj) -> bool:
+            return match_labels(obj["metadata"].get("labels") or {}) and match_fields(obj)
+
+        sub = Subscription(rt, namespace if rt.namespaced else None, matches, _store=self)
+        if resource_version in (None, "", "0"):
+            items, _ = self.list(rt, namespace, label_selector, field_selector)
+            for obj in items:
+                sub.queue.put_nowait(
+                    WatchEvent(int(obj["metadata"]["resourceVersion"]), "ADDED", rt.key, obj))
+        else:
+            try:
+                since = int(resource_version)
+            except ValueError as e:
+                raise errors.bad_request(
+                    f"invalid resource version {resource_version!r}") from e
+            oldest = self._events[0].rv if self._events else self._last_rv + 1
+            if since < oldest - 1 and since < self._last_rv:
+                raise errors.gone(
+                    f"too old resource version: {since} ({oldest - 1})")
+            for ev in self._events:
+                if ev.rv > since and ev.rt_key == rt.key and self._sub_matches(sub, ev.obj):
+                    sub.queue.put_nowait(WatchEvent(ev.rv, ev.type, ev.rt_key,
+                                                    self._out(rt, ev.obj)))
+        self._subscribers.add(sub)
+        return sub
+
+    def close_watches(self) -> None:
+        for sub in list(self._subscribers):
+            sub.queue.put_nowait(None)
+            sub.close()
+
+    # ---- pod logs (the kubelet writes, /log reads) ------------------------------------------
+    def append_log(self, namespace: str, pod: str, container: str, line: str) -> None:
+        self.pod_logs.setdefault((namespace, pod, container), []).append(line)
+
+    def read_log(self, namespace: str, pod: str, container: str | None = None,
+                 tail_lines: int | None = None) -> str:
+        rt = self.registry.get("", "v1", "pods")
+        assert rt is not None
+        pod_obj = self.get(rt, namespace, pod)
+        if container is None:
+            containers = pod_obj.get("spec", {}).get("containers") or [{}]
+            container = containers[0].get("name", "")
+        lines = self.pod_logs.get((namespace, pod, container or ""), [])
+        if tail_lines is not None:
+            lines = lines[-tail_lines:] if tail_lines > 0 else []
+        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _comparable(obj: Obj) -> Obj:
+    out = copy.deepcopy(obj)
+    out.get("metadata", {}).pop("resourceVersion", None)
+    out.pop("apiVersion", None)
+    out.pop("kind", None)
+    return out
