@@ -21,6 +21,7 @@ from aiohttp import web
 
 from .kubeapi.server import KubeApiServer
 from .kubeapi.store import Store
+from .network import PodNetwork
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CRDS_DIR = REPO_ROOT / "clusters" / "emulated" / "crds"
@@ -90,6 +91,9 @@ class Emulator:
         self.api_url = ""
         self.gateway_url: str | None = None
         self.extra: dict[str, Any] = {}
+        self.network = PodNetwork()
+        # State of apps that must outlive a pod (a database, say), keyed by app name.
+        self.app_states: dict[str, Any] = {}
 
     async def serve(self, app: web.Application, port: int = 0) -> str:
         """Serve an aiohttp app on loopback; returns its base URL."""
