@@ -45,7 +45,69 @@ def _build_parser() -> argparse.ArgumentParser:
                     help=f"where to write the kubeconfig (default: {DEFAULT_KUBECONFIG})")
     up.add_argument("--fqdn", default="sovereign.test",
                     help="the Sovereign's FQDN (default: sovereign.test)")
+    _add_report_commands(sub)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+    return value
+
+
+def _add_report_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from e2e.report.commands import DEFAULT_REPORT_DIR
+    from e2e.report.render import ReportFormat
+
+    dir_help = f"where the cycle reports are (default: {DEFAULT_REPORT_DIR})"
+    rep = sub.add_parser("report", help="render a cycle report",
+                         description="Render one cycle's report (default: the latest cycle, "
+                                     "Markdown, to stdout).")
+    rep.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR, help=dir_help)
+    rep.add_argument("--cycle", help="the cycle id, e.g. t23 (default: the latest)")
+    rep.add_argument("--format", type=ReportFormat, default=ReportFormat.MARKDOWN,
+                     choices=list(ReportFormat), help="output format (default: markdown)")
+    rep.add_argument("--output", type=Path, help="write to this file (default: stdout)")
+
+    hist = sub.add_parser("history", help="print the cycle log",
+                          description="Print the cycle log: consecutive cycles with the same "
+                                      "verdict and root cause grouped, with the stopping step.")
+    hist.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR, help=dir_help)
+
+    sign = sub.add_parser("signoff", help="go/no-go for a release from the latest cycles",
+                          description="GO (exit 0) only when the latest completed cycle(s) "
+                                      "passed with no blocking finding; NO-GO (exit 1) with "
+                                      "reasons otherwise.")
+    sign.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR, help=dir_help)
+    sign.add_argument("--require-passes", type=_positive_int, default=1, metavar="N",
+                      help="require the latest N completed cycles to pass (default: 1)")
+    sign.add_argument("--json", action="store_true", help="print the decision as JSON")
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    from e2e.report import commands
+    from e2e.report.errors import ReportError
+
+    try:
+        if args.command == "report":
+            text = commands.report_text(args.report_dir, args.cycle, args.format)
+            if args.output is None:
+                sys.stdout.write(text)
+            else:
+                commands.write_output(args.output, text)
+            return 0
+        if args.command == "history":
+            sys.stdout.write(commands.history_text(args.report_dir))
+            return 0
+        decision = commands.signoff_decision(args.report_dir, args.require_passes)
+        sys.stdout.write(decision.to_json() if args.json else decision.format())
+        return decision.exit_code
+    except ReportError as e:
+        raise CliError(str(e)) from None
 
 
 async def _emulator_up(args: argparse.Namespace) -> int:
@@ -73,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "emulator" and args.emulator_command == "up":
             return asyncio.run(_emulator_up(args))
+        if args.command in ("report", "history", "signoff"):
+            return _report_command(args)
     except CliError as e:
         print(f"sovereign-e2e: error: {e}", file=sys.stderr)
         return 2

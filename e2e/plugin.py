@@ -1,1 +1,204 @@
-"""The sovereign-e2e pytest plugin (registered through the `pytest11` entry point)."""
+"""The sovereign-e2e pytest plugin (entry point `pytest11`): options, the journey fixtures,
+one test item per step, live progress and the cycle verdict in the terminal summary.
+
+Wiring only: the work is in e2e.journey (runner, steps), e2e.providers and e2e.report.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .config import PROVIDERS, Settings, resolve
+from .errors import ConfigError, E2EError
+from .journey.model import Step
+from .journey.session import JourneySession
+from .journey.steps import STEP_IDS, STEPS
+from .report.model import StepResult, StepStatus
+
+SESSION_KEY = pytest.StashKey[JourneySession]()
+SETTINGS_KEY = pytest.StashKey[Settings]()
+ERROR_KEY = pytest.StashKey[str]()
+
+# Help strings shared by the option and its ini twin.
+HELP = {
+    "sovereign": f"target: {'|'.join(PROVIDERS)} (default emulated)",
+    "cycle": "cycle id for the report, e.g. t23 (default: one after the highest in the "
+             "report dir)",
+    "report_dir": "where cycle reports are written (default reports/)",
+    "overlay": "overlay directory (kustomization.yaml) applied to the emulated Sovereign; "
+               "repeatable",
+    "kubeconfig": "kubeconfig of the Sovereign (kubeconfig provider)",
+    "context": "kubeconfig context to use",
+    "fqdn": "the Sovereign's FQDN (default: from its Gateway; sovereign.test when emulated)",
+    "gateway_url": "send gateway traffic to this address with the right Host (default: the "
+                   "Gateway's address, else DNS of <name>.<fqdn>)",
+    "gateway_insecure": "do not verify the gateway's TLS certificate",
+    "step_timeout": "per-step timeout override ID=SECONDS (e.g. 05=1800); repeatable",
+    "step_stall": "per-step stall window override ID=SECONDS; repeatable",
+    "keep_on_failure": "keep what the journey created when a step fails (for debugging)",
+}
+
+
+def _pytest_kind_defines_kubeconfig(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """pytest-kind (a dependency, for the kind provider) registers `--kubeconfig` too, with
+    the same meaning; whichever plugin loads first, the option must be defined once."""
+    if pluginmanager.is_blocked("pytest-kind"):
+        return False
+    return importlib.util.find_spec("pytest_kind") is not None
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    group = parser.getgroup("sovereign-e2e", "Sovereign end-to-end journey")
+    group.addoption("--sovereign", choices=PROVIDERS, default=None, help=HELP["sovereign"])
+    group.addoption("--cycle", default=None, metavar="ID", help=HELP["cycle"])
+    group.addoption("--report-dir", default=None, metavar="DIR", help=HELP["report_dir"])
+    group.addoption("--overlay", action="append", default=None, metavar="DIR",
+                    help=HELP["overlay"])
+    if not _pytest_kind_defines_kubeconfig(pluginmanager):
+        try:
+            group.addoption("--kubeconfig", default=None, metavar="PATH",
+                            help=HELP["kubeconfig"])
+        except ValueError:
+            pass  # registered by pytest-kind already
+    group.addoption("--context", default=None, metavar="NAME", help=HELP["context"])
+    group.addoption("--fqdn", default=None, help=HELP["fqdn"])
+    group.addoption("--gateway-url", default=None, metavar="URL", help=HELP["gateway_url"])
+    group.addoption("--gateway-insecure", action="store_true", default=None,
+                    help=HELP["gateway_insecure"])
+    group.addoption("--step-timeout", action="append", default=None, metavar="ID=SECONDS",
+                    help=HELP["step_timeout"])
+    group.addoption("--step-stall", action="append", default=None, metavar="ID=SECONDS",
+                    help=HELP["step_stall"])
+    group.addoption("--keep-on-failure", action="store_true", default=None,
+                    help=HELP["keep_on_failure"])
+    for name, text in HELP.items():
+        parser.addini(f"sovereign_{name}", text, default=None)
+
+
+def _settings(config: pytest.Config) -> Settings:
+    if SETTINGS_KEY not in config.stash:
+        cli = {name: config.getoption(name) for name in HELP}
+
+        def ini(key: str) -> Any:
+            try:
+                return config.getini(key)
+            except ValueError:
+                return None
+
+        config.stash[SETTINGS_KEY] = resolve(cli, ini, step_ids=STEP_IDS)
+    return config.stash[SETTINGS_KEY]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "journey: a step of the 16-step Sovereign journey")
+    config.addinivalue_line("markers", "fault(name): a fault scenario of scenarios/faults/")
+    try:
+        _settings(config)
+    except ConfigError as e:
+        raise pytest.UsageError(str(e)) from None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    s = _settings(config)
+    where = {k: v for k, v in s.sources.items() if v != "default"}
+    extra = f" ({', '.join(f'{k} from {v}' for k, v in sorted(where.items()))})" if where else ""
+    return [f"sovereign-e2e: target {s.sovereign}, reports in {s.report_dir}{extra}"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "journey_step" in metafunc.fixturenames:
+        metafunc.parametrize("journey_step", [s.number for s in STEPS], ids=STEP_IDS,
+                             indirect=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "journey_step" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.journey)
+            # Keep a journey's steps on one worker under `-n N --dist loadgroup`.
+            item.add_marker(pytest.mark.xdist_group("sovereign-journey"))
+
+
+class _LiveProgress:
+    """Throttled 'still waiting' lines; plain lines, no live widgets (xdist-safe)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.reporter = config.pluginmanager.get_plugin("terminalreporter")
+        self.enabled = self.reporter is not None and config.get_verbosity() >= 0 and \
+            not hasattr(config, "workerinput")
+        self._last = 0.0
+
+    def __call__(self, step: Step, elapsed: float, waiting_for: str) -> None:
+        now = time.monotonic()
+        if not self.enabled or elapsed < 2.0 or now - self._last < 2.0:
+            return
+        self._last = now
+        self.reporter.write_line(  # type: ignore[union-attr]
+            f"  [{step.id}] {elapsed:5.1f}s waiting for: {waiting_for[:160]}")
+
+
+@pytest.fixture(scope="session")
+def sovereign_journey(pytestconfig: pytest.Config) -> Iterator[JourneySession]:
+    """The journey session: the target brought up once, its cycle report kept current."""
+    session = JourneySession(_settings(pytestconfig), on_progress=_LiveProgress(pytestconfig))
+    try:
+        session.start()
+    except E2EError as e:
+        session.close()
+        pytestconfig.stash[ERROR_KEY] = str(e)
+        pytest.fail(f"sovereign-e2e: cannot bring up the target: {e}", pytrace=False)
+    pytestconfig.stash[SESSION_KEY] = session
+    try:
+        yield session
+    finally:
+        session.finish()
+        session.close()
+
+
+@pytest.fixture
+def journey_step(request: pytest.FixtureRequest,
+                 sovereign_journey: JourneySession) -> StepResult:
+    """Run one step (and, first, the steps it needs); a blocked step is a skip."""
+    result = sovereign_journey.run_step(int(request.param))
+    if result.status == StepStatus.BLOCKED:
+        pytest.skip(result.progress or f"blocked by {result.blocked_by}")
+    return result
+
+
+def expect_pass(result: StepResult) -> None:
+    """Fail the test with the step's verdict, root cause and fix (no traceback noise)."""
+    if result.status == StepStatus.PASS:
+        return
+    cause = result.root_cause
+    lines = [f"{result.id} {result.status.value}: {result.progress}"]
+    if cause is not None:
+        lines.append(f"  {cause.code} {cause.subject or ''}: {cause.message}")
+        lines.append(f"  fix: {cause.hint}")
+    pytest.fail("\n".join(lines), pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
+                            config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is None or session.report is None:
+        return
+    report = session.report
+    where = f" ({session.report_path})" if session.report_path else ""
+    verdict = report.verdict.value
+    ff = report.first_failure
+    if ff is not None and ff.status != StepStatus.PASS:
+        code = f" {ff.code}" if ff.code else ""
+        terminalreporter.write_sep("=", f"cycle {report.cycle} {verdict}: stopped at "
+                                        f"{ff.step} {ff.status.value}{code}{where}")
+        if ff.finding is not None:
+            terminalreporter.write_line(f"  {ff.finding.message}")
+            terminalreporter.write_line(f"  fix: {ff.finding.hint}")
+    else:
+        ran = sum(1 for s in report.steps if s.status == StepStatus.PASS)
+        terminalreporter.write_sep("=", f"cycle {report.cycle} {verdict}: {ran}/"
+                                        f"{len(report.steps)} steps passed{where}")

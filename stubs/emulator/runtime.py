@@ -25,6 +25,9 @@ from .network import PodNetwork
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CRDS_DIR = REPO_ROOT / "clusters" / "emulated" / "crds"
+# The default Sovereign's manifests and chart registry; pass manifests_dir to load them.
+DEFAULT_MANIFESTS_DIR = REPO_ROOT / "clusters" / "emulated" / "base"
+DEFAULT_CHARTS_DIR = REPO_ROOT / "clusters" / "emulated" / "charts"
 LOOPBACK = "127.0.0.1"
 
 
@@ -80,8 +83,21 @@ def load_manifests(paths: Sequence[Path]) -> list[dict[str, Any]]:
 
 class Emulator:
     def __init__(self, *, fqdn: str = "sovereign.test", crds_dir: Path = DEFAULT_CRDS_DIR,
-                 components: Sequence[Component] = (), token: str | None = None) -> None:
+                 components: Sequence[Component] = (), token: str | None = None,
+                 time_scale: float = 0.02, cilium_version: str = "1.16.5",
+                 manifests_dir: Path | None = None, overlays: Sequence[Path] = (),
+                 charts_dir: Path = DEFAULT_CHARTS_DIR) -> None:
         self.fqdn = fqdn
+        # Base manifests (None: an empty cluster), overlays over them, the chart registry.
+        self.manifests_dir = manifests_dir
+        self.overlays = list(overlays)
+        self.charts_dir = charts_dir
+        # Real-world durations (probe periods, back-offs) are multiplied by this; messages
+        # keep the real numbers.
+        self.time_scale = time_scale
+        # The Cilium release the emulated Gateway controller behaves as (route status rules
+        # changed in 1.18).
+        self.cilium_version = cilium_version
         self.crds_dir = crds_dir
         self.store = Store()
         self.token = token or secrets.token_urlsafe(32)
@@ -114,8 +130,19 @@ class Emulator:
             if doc.get("kind") == "CustomResourceDefinition":
                 self.store.create(rt, None, doc)
 
+    def apply_manifests(self) -> None:
+        """Base manifests + overlays, `${SOVEREIGN_FQDN}` substituted (Flux postBuild)."""
+        if self.manifests_dir is None and not self.overlays:
+            return
+        from .manifests import apply_docs, build
+
+        docs = build(self.manifests_dir, self.overlays,
+                     {"SOVEREIGN_FQDN": self.fqdn})
+        apply_docs(self.store, docs)
+
     async def start(self) -> EmulatorInfo:
         self.apply_crds()
+        self.apply_manifests()
         self.api_url = await self.serve(self.kube.app())
         for component in self.components:
             await component.start(self)

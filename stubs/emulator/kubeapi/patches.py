@@ -84,10 +84,7 @@ def _resolve_parent(doc: Any, parts: list[str]) -> tuple[Any, str]:
 def _get(doc: Any, path: str) -> Any:
     cur = doc
     for part in _pointer_parts(path):
-        if isinstance(cur, list):
-            cur = cur[int(part)]
-        else:
-            cur = cur[part]
+        cur = cur[int(part)] if isinstance(cur, list) else cur[part]
     return cur
 
 

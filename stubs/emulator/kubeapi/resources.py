@@ -52,17 +52,17 @@ class ResourceType:
             entry["shortNames"] = list(self.short_names)
         out = [entry]
         for sub in sorted(self.subresources):
-            sub_kind = self.kind if sub in ("status", "scale") else "Pod" if sub == "log" else self.kind
             verbs = ["get"] if sub == "log" else ["get", "patch", "update"]
-            out.append(
-                {
-                    "name": f"{self.plural}/{sub}",
-                    "singularName": "",
-                    "namespaced": self.namespaced,
-                    "kind": sub_kind,
-                    "verbs": verbs,
-                }
-            )
+            sub_entry: dict[str, Any] = {
+                "name": f"{self.plural}/{sub}",
+                "singularName": "",
+                "namespaced": self.namespaced,
+                "kind": self.kind,  # status and log report the parent kind (pods/log: Pod)
+                "verbs": verbs,
+            }
+            if sub == "scale":  # as the API server: autoscaling/v1 Scale
+                sub_entry.update(kind="Scale", group="autoscaling", version="v1")
+            out.append(sub_entry)
         return out
 
 
@@ -158,6 +158,9 @@ class ResourceRegistry:
         self._crd_types[crd_name] = types
         for rt in types:
             self.add(rt)
+
+    def crd_types(self, crd_name: str) -> list[ResourceType]:
+        return list(self._crd_types.get(crd_name, []))
 
     def remove_crd(self, crd_name: str) -> None:
         self.set_crd(crd_name, [])

@@ -24,6 +24,8 @@ from . import errors, patches
 from .resources import ResourceType
 from .store import Store
 
+LIVENESS_CHECK = 2.0  # seconds between checks that a watching client is still there
+
 STORE_KEY: web.AppKey[Store] = web.AppKey("store", Store)
 LOG_KEY: web.AppKey[RequestLog] = web.AppKey("request_log", object)  # type: ignore[arg-type]
 
@@ -113,14 +115,17 @@ class KubeApiServer:
         app = web.Application(middlewares=[self._auth_middleware], client_max_size=64 * 2**20)
         app[STORE_KEY] = self.store
         app.router.add_get("/version", self._version)
+        app.router.add_get("/version/", self._version)  # the Python client's VersionApi
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._healthz)
         app.router.add_get("/livez", self._healthz)
-        app.router.add_get("/api", self._core_versions)
-        app.router.add_get("/api/v1", self._core_resources)
-        app.router.add_get("/apis", self._api_groups)
-        app.router.add_get("/apis/{group}", self._api_group)
-        app.router.add_get("/apis/{group}/{version}", self._group_resources)
+        # Discovery answers with and without the trailing slash the Python client sends.
+        for suffix in ("", "/"):
+            app.router.add_get("/api" + suffix, self._core_versions)
+            app.router.add_get("/api/v1" + suffix, self._core_resources)
+            app.router.add_get("/apis" + suffix, self._api_groups)
+            app.router.add_get("/apis/{group}" + suffix, self._api_group)
+            app.router.add_get("/apis/{group}/{version}" + suffix, self._group_resources)
         app.router.add_route("*", "/api/v1/{path:.+}", self._core_dispatch)
         app.router.add_route("*", "/apis/{group}/{version}/{path:.+}", self._group_dispatch)
         return app
@@ -142,6 +147,11 @@ class KubeApiServer:
             return await handler(request)
         except errors.ApiError as e:
             return _error(e)
+        except web.HTTPNotFound:
+            return _error(errors.ApiError(404, "NotFound",
+                                          "the server could not find the requested resource"))
+        except web.HTTPMethodNotAllowed as e:
+            return _error(errors.method_not_allowed(f"method {e.method} not allowed"))
 
     # ---- discovery -----------------------------------------------------------------------
     async def _version(self, request: web.Request) -> web.Response:
@@ -302,10 +312,19 @@ class KubeApiServer:
         q = request.query
         timeout = float(q.get("timeoutSeconds") or 1800)
         bookmarks = q.get("allowWatchBookmarks") in ("true", "1")
-        sub = self.store.watch(t.rt, t.namespace, q.get("resourceVersion"),
-                               q.get("labelSelector"), q.get("fieldSelector"))
         resp = web.StreamResponse(headers={"Content-Type": "application/json",
                                            "Transfer-Encoding": "chunked"})
+        try:
+            sub = self.store.watch(t.rt, t.namespace, q.get("resourceVersion"),
+                                   q.get("labelSelector"), q.get("fieldSelector"))
+        except errors.ApiError as e:
+            if e.code != 410:
+                raise
+            # As the API server does: the watch opens (200), then one ERROR event says 410.
+            await resp.prepare(request)
+            await resp.write((json.dumps({"type": "ERROR", "object": e.status()}) + "\n").encode())
+            await resp.write_eof()
+            return resp
         await resp.prepare(request)
         deadline = time.monotonic() + timeout
         next_bookmark = time.monotonic() + self.bookmark_interval
@@ -314,12 +333,16 @@ class KubeApiServer:
                 now = time.monotonic()
                 if now >= deadline:
                     break
-                wait = deadline - now
+                # Wake at least every LIVENESS_CHECK seconds to notice a client that left,
+                # so an idle, abandoned watch does not hold its subscription until timeout.
+                wait = min(deadline - now, LIVENESS_CHECK)
                 if bookmarks:
                     wait = min(wait, max(0.0, next_bookmark - now))
                 try:
                     ev = await asyncio.wait_for(sub.queue.get(), timeout=wait)
                 except TimeoutError:
+                    if request.transport is None or request.transport.is_closing():
+                        return resp
                     if bookmarks and time.monotonic() >= next_bookmark:
                         await self._send_bookmark(resp, t)
                         next_bookmark = time.monotonic() + self.bookmark_interval
@@ -330,14 +353,11 @@ class KubeApiServer:
                 await resp.write(line.encode())
             if bookmarks:
                 await self._send_bookmark(resp, t)
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
-        finally:
-            sub.close()
-        try:
             await resp.write_eof()
         except ConnectionResetError:
-            pass
+            pass  # the client went away; nothing to tell it
+        finally:
+            sub.close()
         return resp
 
     async def _send_bookmark(self, resp: web.StreamResponse, t: Target) -> None:

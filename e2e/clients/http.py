@@ -1,0 +1,66 @@
+"""Send requests for `https://<name>.<fqdn>/...` to the Sovereign's gateway.
+
+With a gateway address (`--gateway-url`, or the emulator's loopback gateway) the request
+goes to that address with the original Host header and TLS SNI, which is what a client
+resolving `<name>.<fqdn>` to the gateway would send. Without one, names resolve normally.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ..errors import HTTPCallError
+
+
+class GatewayTransport(httpx.BaseTransport):
+    def __init__(self, gateway_url: str, *, verify: bool = True) -> None:
+        self.gateway = httpx.URL(gateway_url)
+        self._inner = httpx.HTTPTransport(verify=verify)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        port = request.url.port
+        request.headers["Host"] = host if port is None else f"{host}:{port}"
+        # Keep the scheme the gateway speaks; SNI names the virtual host, as DNS would.
+        request.url = request.url.copy_with(scheme=self.gateway.scheme, host=self.gateway.host,
+                                            port=self.gateway.port)
+        if self.gateway.scheme == "https":
+            request.extensions = {**request.extensions, "sni_hostname": host}
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class PlatformHTTP:
+    """Factory of httpx clients for `<name>.<fqdn>` hosts, routed via the gateway."""
+
+    def __init__(self, fqdn: str, gateway_url: str | None, *, scheme: str = "https",
+                 verify: bool = True, timeout: float = 10.0) -> None:
+        self.fqdn = fqdn
+        self.gateway_url = gateway_url
+        self.scheme = scheme if gateway_url is None else "http" \
+            if gateway_url.startswith("http://") else scheme
+        self.verify = verify
+        self.timeout = timeout
+        transport = GatewayTransport(gateway_url, verify=verify) if gateway_url else \
+            httpx.HTTPTransport(verify=verify)
+        self._client = httpx.Client(transport=transport, timeout=timeout,
+                                    follow_redirects=False)
+
+    def url(self, name: str, path: str = "/") -> str:
+        host = name if name.endswith(self.fqdn) else f"{name}.{self.fqdn}"
+        return f"{self.scheme}://{host}{path}"
+
+    def request(self, method: str, name: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One call; transport failures become HTTPCallError naming the host."""
+        url = self.url(name, path)
+        try:
+            return self._client.request(method, url, **kwargs)
+        except httpx.HTTPError as e:
+            raise HTTPCallError(f"{method} {url}: {type(e).__name__}: {e}") from e
+
+    def close(self) -> None:
+        self._client.close()

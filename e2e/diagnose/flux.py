@@ -1,0 +1,128 @@
+"""Flux families: a failed install (Helm's template error), an artifact that cannot be
+fetched, a release waiting on a failed ancestor, and a kit pinned behind its charts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..kube import gvr
+from ..kube.status import condition, name_of, namespace_of
+from ..report.model import Finding
+from ..sovereign import Sovereign
+from .findings import blocking, subject_of, warning
+
+Obj = dict[str, Any]
+FAILED_REASONS = {"InstallFailed", "UpgradeFailed", "ArtifactFailed", "ChartPullFailed",
+                  "ChartNotFound", "RetriesExceeded", "TestFailed", "InitFailed"}
+
+
+def _ready(hr: Obj) -> Obj:
+    return condition(hr, "Ready") or {}
+
+
+def _failed(hr: Obj) -> bool:
+    c = _ready(hr)
+    return c.get("status") == "False" and c.get("reason") in FAILED_REASONS
+
+
+def releases(sov: Sovereign) -> dict[tuple[str, str], Obj]:
+    return {(namespace_of(h), name_of(h)): h for h in sov.informers(gvr.HELMRELEASES).items()}
+
+
+def failed_releases(sov: Sovereign) -> list[Finding]:
+    out: list[Finding] = []
+    for hr in releases(sov).values():
+        if not _failed(hr):
+            continue
+        c = _ready(hr)
+        reason = str(c.get("reason"))
+        ref = f"{namespace_of(hr)}/{name_of(hr)}"
+        if reason in ("InstallFailed", "UpgradeFailed"):
+            msg = str(c.get("message", ""))
+            template = msg.split(": ", 1)[1] if "execution error" in msg else msg
+            out.append(blocking(
+                "flux.install-failed", subject_of(hr),
+                f"HelmRelease {ref}: {reason}: {msg}",
+                "the chart refused to render with these values: fix the value the template "
+                "error names (in the HelmRelease values or the chart) and bump the pin",
+                helm_error=template, reason=reason))
+        else:
+            out.append(blocking(
+                "flux.artifact-failed", subject_of(hr),
+                f"HelmRelease {ref}: {reason}: {c.get('message', '')}",
+                "the chart cannot be fetched: check the pinned version exists in the "
+                "repository and that the HelmRepository URL is reachable",
+                reason=reason))
+    return out
+
+
+def dependency_roots(sov: Sovereign) -> list[Finding]:
+    """For a release waiting on DependencyNotReady, name the first failing ancestor."""
+    rels = releases(sov)
+    out: list[Finding] = []
+    for key, hr in rels.items():
+        if _ready(hr).get("reason") != "DependencyNotReady":
+            continue
+        root = _root(rels, key, set())
+        if root is None or root == key:
+            continue
+        rhr = rels[root]
+        rc = _ready(rhr)
+        out.append(warning(
+            "flux.dependency-root", subject_of(hr),
+            f"HelmRelease {key[0]}/{key[1]} waits on {root[0]}/{root[1]}, which is "
+            f"{rc.get('reason', 'not ready')}: {rc.get('message', '')}"[:600],
+            f"fix {root[0]}/{root[1]} first; {key[1]} follows once it is Ready",
+            root=f"{root[0]}/{root[1]}"))
+    return out
+
+
+def _root(rels: dict[tuple[str, str], Obj], key: tuple[str, str],
+          seen: set[tuple[str, str]]) -> tuple[str, str] | None:
+    if key in seen or key not in rels:
+        return None
+    seen.add(key)
+    hr = rels[key]
+    if _ready(hr).get("reason") != "DependencyNotReady":
+        return key if _ready(hr).get("status") != "True" else None
+    for dep in (hr.get("spec") or {}).get("dependsOn") or []:
+        dkey = (dep.get("namespace") or key[0], dep.get("name", ""))
+        if dkey in rels and _ready(rels[dkey]).get("status") != "True":
+            return _root(rels, dkey, seen) or dkey
+    return None
+
+
+def _version_key(v: str) -> tuple[int, ...]:
+    parts = []
+    for p in v.lstrip("v").split("-")[0].split("."):
+        parts.append(int(p) if p.isdigit() else 0)
+    return tuple(parts)
+
+
+def chart_pin_lag(sov: Sovereign) -> list[Finding]:
+    """A release pinned below the newest chart its repository offers.
+
+    The repository's versions come from the HelmRepository status (Flux's artifact index,
+    as the emulated source-controller and `flux get sources helm` expose it)."""
+    out: list[Finding] = []
+    repos = {(namespace_of(r), name_of(r)): r for r in sov.informers(gvr.HELMREPOSITORIES)
+             .items()}
+    for hr in releases(sov).values():
+        chart = ((hr.get("spec") or {}).get("chart") or {}).get("spec") or {}
+        src = chart.get("sourceRef") or {}
+        repo = repos.get((src.get("namespace") or namespace_of(hr), src.get("name", "")))
+        index = ((repo or {}).get("status") or {}).get("charts") or {}
+        versions = index.get(chart.get("chart", "")) or []
+        pinned = str(chart.get("version", ""))
+        if not versions or not pinned or any(c in pinned for c in "*^~><"):
+            continue
+        newest = max(versions, key=_version_key)
+        if _version_key(newest) > _version_key(pinned):
+            out.append(warning(
+                "flux.chart-pin-lag", subject_of(hr),
+                f"HelmRelease {namespace_of(hr)}/{name_of(hr)} is pinned to "
+                f"{chart.get('chart')}@{pinned}, but {newest} is published: the kit runs a "
+                "stale chart (fixes released since do not reach this Sovereign)",
+                f"bump the bootstrap-kit pin of {chart.get('chart')} to {newest}",
+                pinned=pinned, newest=newest))
+    return out

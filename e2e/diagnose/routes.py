@@ -1,0 +1,174 @@
+"""Route families: a parent Gateway that does not exist, a route not accepted, a missing
+backend, and a public URL whose host no accepted route serves.
+
+Gateway API lets an implementation write no status at all for a parent it cannot resolve
+(newer Cilium does exactly that), so parent-missing is decided from the objects, not only
+from the route's status.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..kube import gvr
+from ..kube.status import name_of, namespace_of
+from ..report.model import Finding
+from ..sovereign import Sovereign
+from .findings import blocking, subject, subject_of
+
+Obj = dict[str, Any]
+GATEWAY_GROUP = "gateway.networking.k8s.io"
+
+
+def parent_refs(route: Obj) -> list[tuple[str, str, Obj]]:
+    out = []
+    for ref in (route.get("spec") or {}).get("parentRefs") or []:
+        if ref.get("kind", "Gateway") == "Gateway" and ref.get("group", GATEWAY_GROUP) == \
+                GATEWAY_GROUP:
+            out.append((ref.get("namespace") or namespace_of(route), ref.get("name", ""), ref))
+    return out
+
+
+def parent_status(route: Obj, ns: str, name: str) -> Obj | None:
+    for p in (route.get("status") or {}).get("parents") or []:
+        ref = p.get("parentRef") or {}
+        if ref.get("name") == name and (ref.get("namespace") or namespace_of(route)) == ns:
+            return p  # type: ignore[no-any-return]
+    return None
+
+
+def cond(parent: Obj | None, ctype: str) -> Obj | None:
+    for c in (parent or {}).get("conditions") or []:
+        if c.get("type") == ctype:
+            return c  # type: ignore[no-any-return]
+    return None
+
+
+def gateways(sov: Sovereign) -> set[tuple[str, str]]:
+    return {(namespace_of(g), name_of(g)) for g in sov.informers(gvr.GATEWAYS).items()}
+
+
+def route_findings(sov: Sovereign) -> list[Finding]:
+    out: list[Finding] = []
+    existing = gateways(sov)
+    services = {(namespace_of(s), name_of(s)) for s in sov.informers(gvr.SERVICES).items()}
+    known = ", ".join(f"{ns}/{n}" for ns, n in sorted(existing)) or "none"
+    for route in sov.informers(gvr.HTTPROUTES).items():
+        rref = f"{namespace_of(route)}/{name_of(route)}"
+        for ns, name, _ in parent_refs(route):
+            status = parent_status(route, ns, name)
+            accepted = cond(status, "Accepted")
+            if (ns, name) not in existing:
+                seen = f"Accepted=False {accepted.get('reason')}" if accepted else \
+                    "no status for this parent (the controller ignores it)"
+                out.append(blocking(
+                    "route.parent-missing", subject_of(route),
+                    f"HTTPRoute {rref} is parented on Gateway {ns}/{name}, which does not "
+                    f"exist ({seen}); the route is not served",
+                    f"set the route's parentRef to the Gateway that exists ({known}) in the "
+                    "chart values that render it",
+                    parent=f"{ns}/{name}", existing_gateways=known,
+                    status=str(accepted.get("message", "")) if accepted else ""))
+                continue
+            if accepted and accepted.get("status") == "False":
+                out.append(blocking(
+                    "route.not-accepted", subject_of(route),
+                    f"HTTPRoute {rref} is not accepted by Gateway {ns}/{name}: "
+                    f"{accepted.get('reason')}: {accepted.get('message', '')}",
+                    "make the route fit a listener of the Gateway (hostname, namespace, "
+                    "sectionName/port) or fix the Gateway's listeners",
+                    reason=str(accepted.get("reason", ""))))
+            resolved = cond(status, "ResolvedRefs")
+            if resolved and resolved.get("status") == "False":
+                out.append(blocking(
+                    "route.backend-missing" if resolved.get("reason") == "BackendNotFound"
+                    else "route.refs-unresolved", subject_of(route),
+                    f"HTTPRoute {rref}: ResolvedRefs=False {resolved.get('reason')}: "
+                    f"{resolved.get('message', '')}",
+                    "point backendRefs at a Service that exists (or add a ReferenceGrant for "
+                    "a cross-namespace backend)", reason=str(resolved.get("reason", ""))))
+        for rule in (route.get("spec") or {}).get("rules") or []:
+            for b in rule.get("backendRefs") or []:
+                key = (b.get("namespace") or namespace_of(route), b.get("name", ""))
+                if b.get("kind", "Service") == "Service" and key not in services and not any(
+                        f.code == "route.backend-missing" and f.subject == subject_of(route)
+                        for f in out):
+                    out.append(blocking(
+                        "route.backend-missing", subject_of(route),
+                        f"HTTPRoute {rref} sends traffic to Service {key[0]}/{key[1]}, which "
+                        "does not exist", "create the Service or fix the backendRef",
+                        backend=f"{key[0]}/{key[1]}"))
+    return out
+
+
+def _host_matches(pattern: str, host: str) -> bool:
+    if pattern.startswith("*."):
+        suffix = pattern[1:]
+        return host.endswith(suffix) and "." not in host[: -len(suffix)]
+    return pattern == host
+
+
+def served_hosts(sov: Sovereign) -> list[str]:
+    """Hostname patterns of routes Accepted on an existing Gateway."""
+    existing = gateways(sov)
+    out = []
+    for route in sov.informers(gvr.HTTPROUTES).items():
+        ok = any((ns, n) in existing and (cond(parent_status(route, ns, n), "Accepted") or {})
+                 .get("status") == "True" for ns, n, _ in parent_refs(route))
+        if ok:
+            out.extend((route.get("spec") or {}).get("hostnames") or [])
+    return out
+
+
+def host_is_served(sov: Sovereign, host: str) -> bool:
+    return any(_host_matches(p, host) for p in served_hosts(sov))
+
+
+URL_RE = re.compile(r"(?:https?|oci)://([a-z0-9.-]+)", re.I)
+
+
+def configured_hosts(sov: Sovereign) -> dict[str, str]:
+    """host -> where it is configured, for hosts under the Sovereign's FQDN."""
+    found: dict[str, str] = {}
+
+    def scan(text: str, where: str) -> None:
+        for m in URL_RE.finditer(text):
+            host = m.group(1).lower()
+            if host.endswith("." + sov.fqdn) and host not in found:
+                found[host] = where
+
+    for repo in sov.informers(gvr.HELMREPOSITORIES).items():
+        scan(str((repo.get("spec") or {}).get("url", "")),
+             f"HelmRepository {namespace_of(repo)}/{name_of(repo)} spec.url")
+    for cm in sov.informers(gvr.CONFIGMAPS).items():
+        for k, v in ((cm.get("data") or {}).items()):
+            scan(str(v), f"ConfigMap {namespace_of(cm)}/{name_of(cm)} {k}")
+    for hr in sov.informers(gvr.HELMRELEASES).items():
+        scan(repr((hr.get("spec") or {}).get("values") or {}),
+             f"HelmRelease {namespace_of(hr)}/{name_of(hr)} values")
+    for d in sov.informers(gvr.DEPLOYMENTS).items():
+        for c in (((d.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
+                "containers") or []:
+            for env in c.get("env") or []:
+                if env.get("value"):
+                    scan(str(env["value"]), f"Deployment {namespace_of(d)}/{name_of(d)} env "
+                                            f"{env.get('name')}")
+    return found
+
+
+def unrouted_hosts(sov: Sovereign) -> list[Finding]:
+    out: list[Finding] = []
+    patterns = served_hosts(sov)
+    for host, where in sorted(configured_hosts(sov).items()):
+        if any(_host_matches(p, host) for p in patterns):
+            continue
+        near = sorted(p for p in patterns if p.split(".", 1)[-1] == host.split(".", 1)[-1])
+        out.append(blocking(
+            "route.host-unrouted", subject("Host", host),
+            f"{where} uses https://{host}, but no accepted HTTPRoute serves {host}: every "
+            "request to it ends at the gateway (404/EOF)",
+            f"use a host an HTTPRoute publishes ({', '.join(near[:6]) or 'none'}) in {where}, "
+            f"or publish {host} with an HTTPRoute",
+            configured_in=where, served_hosts=", ".join(near[:10])))
+    return out

@@ -1,0 +1,106 @@
+"""The harness's error tree. Library exceptions (kubernetes, httpx) never leave kube/ or clients/.
+
+    E2EError
+    ├── ConfigError              bad option, env var, file: the user must fix input
+    ├── ProviderError            a target could not be brought up or attached
+    │   ├── ClusterCreateError
+    │   └── ClusterUnreachable
+    ├── KubeAPIError             the Kubernetes API answered with an error status
+    │   ├── KubeNotFound (404)
+    │   ├── KubeConflict (409)
+    │   └── KubeUnauthorized (401/403)
+    ├── HTTPCallError            a platform HTTP endpoint failed at transport level
+    ├── WaitTimeout              a wait ran out (carries the condition and last observation)
+    ├── StepFailed               the platform is wrong (a step's verdict)
+    └── HarnessBroken            our tooling is wrong (a bug or an unusable environment)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class E2EError(Exception):
+    """Base of every error the harness raises on purpose."""
+
+
+class ConfigError(E2EError):
+    """Invalid input: the message names the problem, where it came from, and the fix."""
+
+
+class ProviderError(E2EError):
+    pass
+
+
+class ClusterCreateError(ProviderError):
+    pass
+
+
+class ClusterUnreachable(ProviderError):
+    pass
+
+
+class KubeAPIError(E2EError):
+    def __init__(self, status: int, reason: str, message: str, *, path: str = "") -> None:
+        super().__init__(f"{status} {reason}: {message}" + (f" ({path})" if path else ""))
+        self.status = status
+        self.reason = reason
+        self.api_message = message
+        self.path = path
+
+
+class KubeNotFound(KubeAPIError):
+    pass
+
+
+class KubeConflict(KubeAPIError):
+    pass
+
+
+class KubeUnauthorized(KubeAPIError):
+    pass
+
+
+class HTTPCallError(E2EError):
+    """A platform endpoint could not be reached (DNS, connect, TLS, timeout)."""
+
+
+class WaitTimeout(E2EError):
+    def __init__(self, description: str, timeout: float, last: Any = None) -> None:
+        super().__init__(f"timed out after {timeout:.0f}s waiting for {description}")
+        self.description = description
+        self.timeout = timeout
+        self.last = last
+
+
+class StepFailed(E2EError):
+    pass
+
+
+class HarnessBroken(E2EError):
+    pass
+
+
+_BODY_LIMIT = 256
+
+
+def kube_error(status: int, reason: str, body: str, path: str = "") -> KubeAPIError:
+    """Map an API status to our class; the body is truncated (it may be large)."""
+    message = body
+    try:
+        import json
+
+        data = json.loads(body)
+        message = data.get("message", body)
+        reason = data.get("reason", reason) or reason
+    except (ValueError, AttributeError):
+        pass
+    message = message[:_BODY_LIMIT]
+    cls: type[KubeAPIError] = KubeAPIError
+    if status == 404:
+        cls = KubeNotFound
+    elif status == 409:
+        cls = KubeConflict
+    elif status in (401, 403):
+        cls = KubeUnauthorized
+    return cls(status, reason, message, path=path)

@@ -1,0 +1,94 @@
+"""What a step is (data) and what a probe answers (Progress)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from ..kube.gvr import GVR
+from ..report.model import Evidence, Finding, Severity
+
+if TYPE_CHECKING:
+    from ..sovereign import Sovereign
+
+
+class State(Enum):
+    DONE = "done"
+    PROGRESSING = "progressing"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A probe's answer. `fingerprint` must change whenever the platform makes progress."""
+
+    state: State
+    description: str
+    fingerprint: str = ""
+    findings: tuple[Finding, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+    @classmethod
+    def done(cls, description: str, *evidence: Evidence) -> Progress:
+        return cls(State.DONE, description, "done", (), tuple(evidence))
+
+    @classmethod
+    def waiting(cls, description: str, fingerprint: str | None = None,
+                findings: tuple[Finding, ...] = (), evidence: tuple[Evidence, ...] = ()
+                ) -> Progress:
+        return cls(State.PROGRESSING, description,
+                   description if fingerprint is None else fingerprint, findings, evidence)
+
+    @classmethod
+    def blocked(cls, description: str, *findings: Finding) -> Progress:
+        return cls(State.BLOCKED, description, description, tuple(findings))
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == Severity.BLOCKING)
+
+
+@dataclass
+class JourneyState:
+    """Facts steps hand to later steps (the voucher code, the tenant, the job id...).
+
+    Values here are identifiers, never secrets; tokens live in `secrets` and are redacted.
+    """
+
+    values: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StepContext:
+    sov: Sovereign
+    state: JourneyState
+    settings: Any  # e2e.config.Settings (kept loose to avoid an import cycle)
+
+
+Probe = Callable[[StepContext], Progress]
+Diagnoser = Callable[[StepContext], list[Finding]]
+Action = Callable[[StepContext], None]
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    slug: str
+    title: str
+    probe: Probe
+    needs: tuple[int, ...] = ()
+    timeout: float = 300.0
+    stall_after: float = 120.0
+    watches: tuple[GVR, ...] = ()
+    diagnosers: tuple[Diagnoser, ...] = ()
+    # Steps that act (issue a voucher, check out) do it once before probing.
+    setup: Action | None = None
+    # Upper bound between probe evaluations when no watched object changes (HTTP probes).
+    poll_max: float = 2.0
+
+    @property
+    def id(self) -> str:
+        return f"{self.number:02d}-{self.slug}"

@@ -1,0 +1,1 @@
+"""Probes: one function per step, `(StepContext) -> Progress`. Read-only except `setup`s."""

@@ -1,0 +1,207 @@
+"""Steps 10-14: voucher issued, tenant signed up, checkout, provisioning job, Organization.
+
+Acting steps do their action once in `setup` (issue, sign up, check out) and then probe
+for its effect, so a slow platform is waited on, not hammered.
+"""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+from typing import Any
+
+from ...clients.marketplace import MarketplaceClient, mint_session_token, new_identity
+from ...diagnose import gitea as gitea_diag
+from ...diagnose.findings import blocking, subject
+from ...errors import StepFailed
+from ...kube import gvr
+from ...kube.status import condition, is_true
+from ...report.model import Finding
+from ..model import Progress, StepContext
+
+SME_SECRETS = ("sme", "sme-secrets")
+PLAN = "free"
+VOUCHER_CREDIT = 100
+
+
+def _mp(ctx: StepContext) -> MarketplaceClient:
+    return MarketplaceClient(ctx.sov.http)
+
+
+def _jwt_secret(ctx: StepContext) -> str:
+    secret = ctx.sov.secret_value(*SME_SECRETS, "JWT_SECRET", label="platform-jwt-secret")
+    if not secret:
+        raise StepFailed("Secret sme/sme-secrets has no JWT_SECRET: the platform's sessions "
+                         "cannot be verified")
+    return secret
+
+
+def _admin_token(ctx: StepContext) -> str:
+    """Log in as the seeded admin when its credentials are in the cluster; else mint."""
+    s = ctx.state.secrets
+    if "admin_token" in s:
+        return s["admin_token"]
+    email = ctx.sov.secret_value(*SME_SECRETS, "ADMIN_EMAIL", label="sme-admin-email")
+    password = ctx.sov.secret_value(*SME_SECRETS, "ADMIN_PASSWORD", label="sme-admin-password")
+    token = None
+    if email and password:
+        res = _mp(ctx).login(email, password)
+        if res.ok and isinstance(res.body, dict):
+            token = res.body.get("token")
+    if not token:
+        token = mint_session_token(_jwt_secret(ctx), user_id="sovereign-e2e-admin",
+                                   email="sovereign-e2e-admin@e2e.invalid",
+                                   role="sovereign-admin")
+    ctx.sov.redactor.add(token, "admin-session")
+    s["admin_token"] = token
+    return token
+
+
+def _plan_id(ctx: StepContext) -> str:
+    if "plan_id" in ctx.state.values:
+        return str(ctx.state.values["plan_id"])
+    res = _mp(ctx).plans()
+    plans: list[dict[str, Any]] = res.body if isinstance(res.body, list) else []
+    plan = next((p for p in plans if p.get("slug") == PLAN or p.get("id") == PLAN), None)
+    if plan is None:
+        raise StepFailed(f"the catalog has no {PLAN!r} plan ({res.summary()})")
+    ctx.state.values["plan_id"] = plan["id"]
+    ctx.state.values["plan"] = PLAN
+    return str(plan["id"])
+
+
+# ---- 10 voucher-issued --------------------------------------------------------------------
+def issue_voucher(ctx: StepContext) -> None:
+    code = f"E2E-{pysecrets.token_hex(4).upper()}"
+    res = _mp(ctx).issue_voucher(_admin_token(ctx), code, VOUCHER_CREDIT,
+                                 "sovereign-e2e journey voucher")
+    ctx.state.values["voucher_issue"] = res.summary()
+    if res.ok:
+        ctx.state.values["voucher"] = code
+
+
+def voucher_issued(ctx: StepContext) -> Progress:
+    code = ctx.state.values.get("voucher")
+    if not code:
+        issue_voucher(ctx)
+        code = ctx.state.values.get("voucher")
+        if not code:
+            return Progress.waiting(f"voucher issue: {ctx.state.values['voucher_issue']}")
+    listed = _mp(ctx).vouchers(_admin_token(ctx))
+    codes = [v.get("code") for v in listed.body] if isinstance(listed.body, list) else []
+    if code not in codes:
+        return Progress.waiting(f"voucher {code} not in the admin list ({listed.summary()})")
+    preview = _mp(ctx).redeem_preview(code.lower())
+    if not preview.ok:
+        return Progress.waiting(f"redeem-preview of {code}: {preview.summary()}")
+    return Progress.done(f"voucher {code} issued by a sovereign-admin and redeemable")
+
+
+# ---- 11 tenant-signed-up -----------------------------------------------------------------
+def sign_up(ctx: StepContext) -> None:
+    if "tenant_token" in ctx.state.secrets:
+        return
+    user_id, email = new_identity()
+    token = mint_session_token(_jwt_secret(ctx), user_id=user_id, email=email, role="member")
+    ctx.sov.redactor.add(token, "tenant-session")
+    ctx.state.secrets["tenant_token"] = token
+    ctx.state.values.update(tenant_email=email, tenant_user=user_id,
+                            tenant_slug=f"e2e-{user_id[:8]}")
+
+
+def tenant_signed_up(ctx: StepContext) -> Progress:
+    mp, token = _mp(ctx), ctx.state.secrets["tenant_token"]
+    if "tenant_id" not in ctx.state.values:
+        slug = ctx.state.values["tenant_slug"]
+        res = mp.create_org(token, slug, f"E2E {slug}", _plan_id(ctx))
+        if res.status == 409:
+            return Progress.blocked("slug taken", blocking(
+                "marketplace.slug-taken", subject("Tenant", slug),
+                f"tenant slug {slug} is already taken", "rerun: the journey picks a new slug"))
+        if not res.ok or not isinstance(res.body, dict):
+            return Progress.waiting(f"create the tenant org: {res.summary()}")
+        ctx.state.values["tenant_id"] = res.body["id"]
+    mine = mp.my_orgs(token)
+    ids = [t.get("id") for t in mine.body] if isinstance(mine.body, list) else []
+    if ctx.state.values["tenant_id"] not in ids:
+        return Progress.waiting(f"the tenant does not see its org ({mine.summary()})")
+    return Progress.done(f"tenant {ctx.state.values['tenant_email']} signed in with a session "
+                         f"from the platform's JWT secret; org {ctx.state.values['tenant_slug']}"
+                         " created")
+
+
+# ---- 12 voucher-checkout -----------------------------------------------------------------
+def voucher_checkout(ctx: StepContext) -> Progress:
+    mp, v = _mp(ctx), ctx.state.values
+    if "order_id" not in v:
+        res = mp.checkout(ctx.state.secrets["tenant_token"], _plan_id(ctx), v["tenant_id"],
+                          v["voucher"])
+        v["checkout"] = res.summary()
+        if not res.ok or not isinstance(res.body, dict):
+            return Progress.blocked(f"checkout: {res.summary()}", blocking(
+                "marketplace.checkout-refused", subject("Tenant", v["tenant_slug"]),
+                f"checkout with voucher {v['voucher']} answered {res.status}: {res.message}",
+                "read the billing service's answer: the voucher, the plan and the "
+                "payment settings decide it"))
+        v["order_id"] = res.body.get("order_id")
+    job = mp.job_for_tenant(v["tenant_id"])
+    if not job.ok or not isinstance(job.body, dict):
+        return Progress.waiting(f"order {v['order_id']} placed; waiting for its provisioning "
+                                f"job ({job.summary()})")
+    v["job_id"] = job.body.get("id")
+    v["job_url"] = ctx.sov.http.url("marketplace", f"/jobs/{v['job_id']}")
+    return Progress.done(f"checkout 200 (order {v['order_id']}, paid by voucher); redirected "
+                         f"to the job {v['job_url']}")
+
+
+# ---- 13 provisioning-job-done ------------------------------------------------------------
+def provisioning_job_done(ctx: StepContext) -> Progress:
+    job = _mp(ctx).job(str(ctx.state.values["job_id"]))
+    if not job.ok or not isinstance(job.body, dict):
+        return Progress.waiting(f"job status: {job.summary()}")
+    status = job.body.get("status")
+    steps = job.body.get("steps") or []
+    where = next((f"{s.get('name')}: {s.get('status')}" for s in steps
+                  if s.get("status") != "completed"), "")
+    if status == "completed":
+        return Progress.done(f"provisioning job {ctx.state.values['job_id']} completed")
+    if status == "failed":
+        return Progress.blocked(f"job failed at {where}", blocking(
+            "provisioning.job-failed", subject("ProvisioningJob", str(job.body.get("id"))),
+            f"provisioning job failed at {where}", "read the provisioning service's log"))
+    return Progress.waiting(f"job {status}; at {where or 'start'} "
+                            f"(progress {job.body.get('progress', '?')})",
+                            fingerprint=f"{status}|{where}|{job.body.get('progress')}")
+
+
+def diagnose_provisioning(ctx: StepContext) -> list[Finding]:
+    """A job that does not move: test the credentials the provisioning service uses."""
+    ns, name, key = gitea_diag.PROVISIONING_SECRET
+    token = ctx.sov.secret_value(ns, name, key, label="provisioning-github-token")
+    if not token:
+        return [blocking("pod.secret-missing", subject("Secret", name, ns),
+                         f"Secret {ns}/{name} has no {key}: provisioning cannot call Gitea",
+                         "let cutover step 09 mint the token into it")]
+    res = ctx.sov.gitea.user_token(token)
+    if res.status == 401:
+        return gitea_diag.diagnose_token(ctx.sov, token, f"{ns}/{name}.{key}", res)
+    return []
+
+
+# ---- 14 organization-created -------------------------------------------------------------
+def organization_created(ctx: StepContext) -> Progress:
+    slug = str(ctx.state.values["tenant_slug"])
+    org = ctx.sov.informers(gvr.ORGANIZATIONS).get(slug)
+    if org is None:
+        return Progress.waiting(f"waiting for Organization {slug}")
+    if not is_true(org, "Ready"):
+        c = condition(org, "Ready") or {}
+        return Progress.waiting(f"Organization {slug} Ready={c.get('status', 'unset')} "
+                                f"{c.get('reason', '')}: {c.get('message', '')}")
+    creds = gitea_diag.admin_credentials(ctx.sov)
+    if creds is None:
+        return Progress.waiting("Gitea admin credentials unreadable")
+    gorg = (org.get("spec") or {}).get("giteaOrg") or slug
+    res = ctx.sov.gitea.org(str(gorg), *creds)
+    if not res.ok:
+        return Progress.waiting(f"Gitea org {gorg}: {res.summary()}")
+    return Progress.done(f"Organization {slug} Ready; Gitea org {gorg} exists")

@@ -1,0 +1,219 @@
+"""Walk the steps: wait by watching, fail fast on a confirmed blocking Finding, detect stalls.
+
+For one step the runner loops: evaluate the probe (reads watch-fed caches and HTTP);
+DONE -> PASS. Otherwise run the step's diagnosers; a BLOCKING finding seen continuously
+for `confirm_after` seconds -> FAIL (a CrashLoopBackOff does not get better by waiting;
+the short confirmation absorbs the ordinary races of convergence). No change of the
+progress fingerprint for `stall_after` -> STUCK; the deadline -> TIMEOUT. Between
+evaluations it blocks on the informers' change signal with a timeout (never a bare sleep),
+so it wakes as soon as a watched object changes, and polls HTTP with growing intervals.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..errors import E2EError, HarnessBroken
+from ..report.model import Evidence, Finding, Severity, StepResult, StepStatus
+from .model import Progress, State, Step, StepContext
+
+ProgressCallback = Callable[[Step, float, str], None]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long to wait, per step, after config overrides."""
+
+    confirm_after: float = 3.0  # a blocking finding must hold this long before FAIL
+    diagnose_every: float = 1.0  # diagnosers at most this often while the fingerprint holds
+    poll_min: float = 0.05
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class JourneyRunner:
+    def __init__(self, steps: Sequence[Step], ctx: StepContext, *,
+                 on_update: Callable[[StepResult], None] | None = None,
+                 on_progress: ProgressCallback | None = None,
+                 timing: Timing = Timing()) -> None:
+        self.steps = {s.number: s for s in steps}
+        self.ctx = ctx
+        self.on_update = on_update or (lambda r: None)
+        self.on_progress = on_progress or (lambda s, e, d: None)
+        self.timing = timing
+        self.results: dict[int, StepResult] = {}
+
+    # ---- public --------------------------------------------------------------------------
+    def ensure(self, number: int) -> StepResult:
+        """Run step `number` (after its needs, recursively) unless it already ran."""
+        if number in self.results and self.results[number].status not in (
+                StepStatus.PENDING, StepStatus.RUNNING):
+            return self.results[number]
+        step = self.steps[number]
+        for need in step.needs:
+            dep = self.ensure(need)
+            if dep.status != StepStatus.PASS:
+                return self._finish_blocked(step, dep)
+        return self._run(step)
+
+    def pending(self, step: Step) -> StepResult:
+        return StepResult(id=step.id, number=step.number, title=step.title,
+                          status=StepStatus.PENDING, started_at=None, ended_at=None,
+                          attempts=0, waiting_for="", progress="", findings=[], evidence=[],
+                          blocked_by=None, timeout_s=self._timeout(step),
+                          stall_after_s=self._stall(step))
+
+    # ---- internals -----------------------------------------------------------------------
+    def _timeout(self, step: Step) -> float:
+        return float(self.ctx.settings.timeout_for(step.id, step.timeout))
+
+    def _stall(self, step: Step) -> float:
+        return float(self.ctx.settings.stall_for(step.id, step.stall_after))
+
+    def _finish_blocked(self, step: Step, dep: StepResult) -> StepResult:
+        code = dep.findings[0].code if dep.findings else dep.status.value
+        result = self.pending(step).model_copy(update={
+            "status": StepStatus.BLOCKED, "blocked_by": dep.id,
+            "progress": f"blocked by {dep.number:02d} ({code})",
+            "started_at": _now(), "ended_at": _now()})
+        self.results[step.number] = result
+        self.on_update(result)
+        return result
+
+    def _publish(self, result: StepResult) -> StepResult:
+        self.results[result.number] = result
+        self.on_update(result)
+        return result
+
+    def _run(self, step: Step) -> StepResult:
+        timeout, stall_after = self._timeout(step), self._stall(step)
+        started = time.monotonic()
+        result = self._publish(self.pending(step).model_copy(update={
+            "status": StepStatus.RUNNING, "started_at": _now()}))
+        informers = self.ctx.sov.informers
+        try:
+            for gvr in step.watches:
+                informers(gvr)  # start (and sync) the watches this step waits on
+            if step.setup is not None:
+                step.setup(self.ctx)
+        except E2EError as e:
+            return self._end(result, StepStatus.FAIL, f"setup failed: {e}",
+                             [_harness_finding(step, e)], [], 0)
+
+        deadline = started + timeout
+        last_fp: str | None = None
+        last_change = started
+        blocking_since: dict[str, float] = {}
+        last_diag = 0.0
+        findings: list[Finding] = []
+        attempts = 0
+        interval = self.timing.poll_min
+        seen = informers.changes.generation
+        progress = Progress.waiting("not evaluated yet")
+        while True:
+            attempts += 1
+            now = time.monotonic()
+            try:
+                progress = step.probe(self.ctx)
+            except HarnessBroken:
+                raise
+            except E2EError as e:
+                # The platform (or the path to it) is not answering yet: that is progress
+                # state, not a harness failure; its text is the fingerprint.
+                progress = Progress.waiting(f"{type(e).__name__}: {e}")
+            if progress.state == State.DONE:
+                return self._end(result, StepStatus.PASS, progress.description, [],
+                                 list(progress.evidence), attempts)
+            if progress.fingerprint != last_fp:
+                last_fp, last_change = progress.fingerprint, now
+                last_diag = 0.0  # new state: diagnose it now
+            if now - last_diag >= self.timing.diagnose_every or \
+                    progress.state == State.BLOCKED:
+                findings = _dedupe(list(progress.findings) + self._diagnose(step))
+                last_diag = now
+            else:
+                findings = _dedupe(list(progress.findings) + [
+                    f for f in findings if f not in progress.findings])
+            blocking = [f for f in findings if f.severity == Severity.BLOCKING]
+            keys = {_key(f) for f in blocking}
+            blocking_since = {k: blocking_since.get(k, now) for k in keys}
+            confirmed = [f for f in blocking
+                         if now - blocking_since[_key(f)] >= self.timing.confirm_after]
+            if confirmed:
+                return self._end(result, StepStatus.FAIL, progress.description,
+                                 _blocking_first(findings), list(progress.evidence), attempts)
+            if now - last_change >= stall_after:
+                return self._end(result, StepStatus.STUCK,
+                                 f"no progress for {stall_after:.0f}s: {progress.description}",
+                                 _blocking_first(findings), list(progress.evidence), attempts)
+            if now >= deadline:
+                return self._end(result, StepStatus.TIMEOUT,
+                                 f"timed out after {timeout:.0f}s: {progress.description}",
+                                 _blocking_first(findings), list(progress.evidence), attempts)
+            self.on_progress(step, now - started, progress.description)
+            # Wake on any watched change, or when the next check is due.
+            wake_in = min(interval, deadline - now, max(0.0, last_change + stall_after - now))
+            if blocking:
+                wake_in = min(wake_in, max(0.01, min(
+                    blocking_since[_key(f)] + self.timing.confirm_after - now
+                    for f in blocking)))
+            new = informers.wait_for_change(seen, wake_in)
+            if new != seen:
+                seen = new
+                interval = self.timing.poll_min
+                # Debounce: a burst of events (a release applying 20 objects) is one change.
+                seen = informers.wait_for_change(seen, 0.02)
+            else:
+                interval = min(step.poll_max, interval * 2)
+
+    def _diagnose(self, step: Step) -> list[Finding]:
+        out: list[Finding] = []
+        for diagnoser in step.diagnosers:
+            try:
+                out.extend(diagnoser(self.ctx))
+            except E2EError:
+                continue  # diagnosers never fail a step; a broken one just says nothing
+        return out
+
+    def _end(self, result: StepResult, status: StepStatus, progress: str,
+             findings: list[Finding], evidence: list[Evidence], attempts: int) -> StepResult:
+        red = self.ctx.sov.redactor
+        return self._publish(result.model_copy(update={
+            "status": status, "ended_at": _now(), "attempts": attempts,
+            "progress": red.redact_text(progress),
+            "findings": [f.model_copy(update={
+                "message": red.redact_text(f.message), "hint": red.redact_text(f.hint),
+                "evidence": red.redact(dict(f.evidence))}) for f in findings],
+            "evidence": [e.model_copy(update={"text": red.redact_text(e.text)})
+                         for e in evidence]}))
+
+
+def _key(f: Finding) -> str:
+    return f"{f.code}|{f.subject}"
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[str] = set()
+    out = []
+    for f in findings:
+        if _key(f) not in seen:
+            seen.add(_key(f))
+            out.append(f)
+    return out
+
+
+def _blocking_first(findings: list[Finding]) -> list[Finding]:
+    order = {Severity.BLOCKING: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    return sorted(findings, key=lambda f: order.get(f.severity, 3))
+
+
+def _harness_finding(step: Step, e: E2EError) -> Finding:
+    return Finding(code="step.setup-failed", severity=Severity.BLOCKING, subject=None,
+                   message=f"step {step.id} could not start: {e}",
+                   hint="see the message: the platform endpoint the step acts on refused or "
+                        "is unreachable", evidence={})

@@ -1,0 +1,106 @@
+"""The 16 steps as data. Ids are stable (`NN-slug`); numbers are the order.
+
+Timeouts and stall windows suit a real cluster (image pulls, Flux intervals); they are
+overridable per step (`--step-timeout`, `--step-stall`), and a target may shorten the
+stall window (an emulator converges in about a second).
+"""
+
+from __future__ import annotations
+
+from ..diagnose import flux, pods, routes
+from ..kube import gvr
+from ..report.model import Finding
+from .model import Step, StepContext
+from .probes import cluster, kit, platform, sandbox, tenant, workloads
+from .probes import routes as route_probe
+
+MIN = 60.0
+
+
+def _flux(ctx: StepContext) -> list[Finding]:
+    found = flux.failed_releases(ctx.sov) + flux.dependency_roots(ctx.sov)
+    if any(f.code == "flux.artifact-failed" for f in found):
+        found = routes.unrouted_hosts(ctx.sov) + found  # a pull that EOFs: whose host?
+    if not any(f.code == "flux.install-failed" for f in found):
+        waiting_pods = [p for p in ctx.sov.informers(gvr.PODS).items()
+                        if (p.get("status") or {}).get("phase") != "Succeeded"]
+        found += pods.all_pod_findings(ctx.sov, waiting_pods)
+    return found + flux.chart_pin_lag(ctx.sov)
+
+
+def _routes(ctx: StepContext) -> list[Finding]:
+    return routes.route_findings(ctx.sov)
+
+
+def _routes_and_hosts(ctx: StepContext) -> list[Finding]:
+    return routes.route_findings(ctx.sov) + routes.unrouted_hosts(ctx.sov)
+
+
+def _gitea_path(ctx: StepContext) -> list[Finding]:
+    return [f for f in routes.route_findings(ctx.sov)
+            if "gitea" in str(f.subject)] + workloads.diagnose_workloads(ctx)
+
+
+def _sandbox(ctx: StepContext) -> list[Finding]:
+    return platform.diagnose_newapi(ctx) + sandbox.diagnose_sandbox(ctx)
+
+
+STEPS: tuple[Step, ...] = (
+    Step(1, "cluster-reachable", "the API answers and nodes are Ready",
+         cluster.cluster_reachable, timeout=5 * MIN, stall_after=2 * MIN,
+         watches=(gvr.NODES,)),
+    Step(2, "cni-ready", "the CNI's agents (Cilium) are Ready", cluster.cni_ready, needs=(1,),
+         timeout=10 * MIN, stall_after=5 * MIN, watches=(gvr.DAEMONSETS, gvr.PODS)),
+    Step(3, "gateway-programmed", "GatewayClass accepted, the Gateway programmed",
+         cluster.gateway_programmed, needs=(2,), timeout=10 * MIN, stall_after=5 * MIN,
+         watches=(gvr.GATEWAYCLASSES, gvr.GATEWAYS)),
+    Step(4, "bootstrap-kit-applied", "Flux sources and every HelmRelease of the kit exist",
+         kit.kit_applied, needs=(1,), timeout=10 * MIN, stall_after=5 * MIN,
+         watches=(gvr.HELMRELEASES, gvr.HELMREPOSITORIES)),
+    Step(5, "bootstrap-kit-converged", "every HelmRelease Ready at its pinned chart version",
+         kit.kit_converged, needs=(2, 4), timeout=40 * MIN, stall_after=10 * MIN,
+         watches=(gvr.HELMRELEASES, gvr.HELMREPOSITORIES, gvr.PODS, gvr.EVENTS,
+                  gvr.HTTPROUTES, gvr.GATEWAYS, gvr.CONFIGMAPS, gvr.DEPLOYMENTS),
+         diagnosers=(_flux,)),
+    Step(6, "workloads-healthy", "no pod failing; every routed Service has ready endpoints",
+         workloads.workloads_healthy, needs=(5,), timeout=15 * MIN, stall_after=5 * MIN,
+         watches=(gvr.PODS, gvr.EVENTS, gvr.SERVICES, gvr.ENDPOINTSLICES, gvr.HTTPROUTES,
+                  gvr.DEPLOYMENTS, gvr.STATEFULSETS, gvr.DAEMONSETS, gvr.JOBS),
+         diagnosers=(workloads.diagnose_workloads,)),
+    Step(7, "gitea-reachable", "Gitea answers through the gateway; admin basic auth works",
+         platform.gitea_reachable, needs=(3, 5), timeout=5 * MIN, stall_after=2 * MIN,
+         watches=(gvr.SECRETS, gvr.HTTPROUTES), diagnosers=(_gitea_path,)),
+    Step(8, "cutover-complete", "cutover steps 01..09 done; the provisioning token is a token",
+         platform.cutover_complete, needs=(7,), timeout=20 * MIN, stall_after=5 * MIN,
+         watches=(gvr.CONFIGMAPS, gvr.SECRETS, gvr.JOBS),
+         diagnosers=(platform.diagnose_cutover,)),
+    Step(9, "newapi-ready", "the NewAPI bridge answers; its admin secret is where the "
+         "sandbox controller reads it", platform.newapi_ready, needs=(3, 5),
+         timeout=5 * MIN, stall_after=2 * MIN, watches=(gvr.SECRETS, gvr.DEPLOYMENTS),
+         diagnosers=(platform.diagnose_newapi,)),
+    Step(10, "voucher-issued", "a sovereign-admin issues a voucher", tenant.voucher_issued,
+         needs=(3, 5), timeout=2 * MIN, stall_after=1 * MIN, watches=(gvr.SECRETS,)),
+    Step(11, "tenant-signed-up", "a tenant identity and org exist", tenant.tenant_signed_up,
+         needs=(3, 5), timeout=2 * MIN, stall_after=1 * MIN, setup=tenant.sign_up),
+    Step(12, "voucher-checkout", "checkout with the voucher returns 200 and leads to the job",
+         tenant.voucher_checkout, needs=(10, 11), timeout=2 * MIN, stall_after=1 * MIN),
+    Step(13, "provisioning-job-done", "the provisioning job reports success",
+         tenant.provisioning_job_done, needs=(8, 12), timeout=15 * MIN, stall_after=5 * MIN,
+         watches=(gvr.ORGANIZATIONS,), diagnosers=(tenant.diagnose_provisioning,)),
+    Step(14, "organization-created", "the tenant's Organization CR is Ready and its Gitea "
+         "org exists", tenant.organization_created, needs=(13,), timeout=5 * MIN,
+         stall_after=2 * MIN, watches=(gvr.ORGANIZATIONS,),
+         diagnosers=(tenant.diagnose_provisioning,)),
+    Step(15, "routes-accepted", "every HTTPRoute accepted and resolved, each answering "
+         "through the gateway", route_probe.routes_accepted, needs=(3, 14),
+         timeout=10 * MIN, stall_after=3 * MIN,
+         watches=(gvr.HTTPROUTES, gvr.GATEWAYS, gvr.SERVICES, gvr.ENDPOINTSLICES),
+         diagnosers=(_routes_and_hosts,)),
+    Step(16, "sandbox-token-minted", "a Sandbox gets its token; the JWT carries its plan's "
+         "capabilities and no more", sandbox.sandbox_token_minted, needs=(9, 14),
+         timeout=10 * MIN, stall_after=3 * MIN, setup=sandbox.create_sandbox,
+         watches=(gvr.SANDBOXES, gvr.SECRETS), diagnosers=(_sandbox,)),
+)
+
+STEP_IDS = [s.id for s in STEPS]
+BY_NUMBER = {s.number: s for s in STEPS}

@@ -1,0 +1,127 @@
+"""A thin REST client over the official `kubernetes` ApiClient, returning plain dicts.
+
+Why not the typed APIs or DynamicClient: the journey reads CRDs and built-ins alike by
+coordinates it knows, and DynamicClient's discovery costs dozens of requests per run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from ..errors import ClusterUnreachable, ConfigError, KubeAPIError, kube_error
+from .gvr import GVR
+
+Obj = dict[str, Any]
+
+
+def load_api_client(kubeconfig: Path | None, context: str | None) -> k8s.ApiClient:
+    """Build an ApiClient; a broken kubeconfig is one ConfigError line naming file and fix."""
+    if kubeconfig is not None and not kubeconfig.exists():
+        raise ConfigError(f"kubeconfig {kubeconfig} does not exist: pass --kubeconfig with the "
+                          "path of a readable kubeconfig file")
+    try:
+        return k8s_config.new_client_from_config(
+            config_file=str(kubeconfig) if kubeconfig else None, context=context)
+    except (ConfigException, ValueError, TypeError, AttributeError) as e:
+        where = kubeconfig or "the default kubeconfig (KUBECONFIG or ~/.kube/config)"
+        detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ConfigError(f"kubeconfig {where} is not usable ({detail}): check the file, or "
+                          "pass --kubeconfig/--context") from e
+
+
+class KubeClient:
+    def __init__(self, api: k8s.ApiClient, *, request_timeout: float = 30.0) -> None:
+        self.api = api
+        self.request_timeout = request_timeout
+
+    @property
+    def server(self) -> str:
+        return str(self.api.configuration.host)
+
+    def _call(self, method: str, path: str, *, query: dict[str, Any] | None = None,
+              body: Any = None, content_type: str = "application/json",
+              stream: bool = False, timeout: float | None = None) -> Any:
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        params = [(k, v) for k, v in (query or {}).items() if v is not None]
+        try:
+            resp = self.api.call_api(
+                path, method, query_params=params, header_params=headers, body=body,
+                auth_settings=["BearerToken"], _preload_content=False,
+                _request_timeout=timeout if timeout is not None else self.request_timeout)
+        except ApiException as e:
+            raise kube_error(e.status or 0, e.reason or "", str(e.body or ""), path) from e
+        except (Urllib3Error, OSError) as e:
+            raise ClusterUnreachable(f"Kubernetes API {self.server} unreachable: {e}") from e
+        response = resp[0]
+        if stream:
+            return response
+        data = response.data
+        return json.loads(data) if data else None
+
+    # ---- reads ---------------------------------------------------------------------------
+    def get(self, gvr: GVR, name: str, namespace: str | None = None) -> Obj:
+        return self._call("GET", gvr.path(namespace, name))  # type: ignore[no-any-return]
+
+    def try_get(self, gvr: GVR, name: str, namespace: str | None = None) -> Obj | None:
+        from ..errors import KubeNotFound
+
+        try:
+            return self.get(gvr, name, namespace)
+        except KubeNotFound:
+            return None
+
+    def list(self, gvr: GVR, namespace: str | None = None, *, label_selector: str | None = None,
+             field_selector: str | None = None) -> tuple[list[Obj], str]:
+        data = self._call("GET", gvr.path(namespace),
+                          query={"labelSelector": label_selector,
+                                 "fieldSelector": field_selector})
+        return data.get("items") or [], str(data.get("metadata", {}).get("resourceVersion", ""))
+
+    def version(self) -> Obj:
+        return self._call("GET", "/version", timeout=10)  # type: ignore[no-any-return]
+
+    def pod_log(self, namespace: str, name: str, container: str | None = None,
+                tail_lines: int = 50) -> str:
+        resp = self._call("GET", f"/api/v1/namespaces/{namespace}/pods/{name}/log",
+                          query={"container": container, "tailLines": tail_lines}, stream=True)
+        return resp.data.decode(errors="replace")  # type: ignore[no-any-return]
+
+    # ---- writes (the journey creates few objects: a Sandbox, say) -------------------------
+    def create(self, gvr: GVR, body: Obj, namespace: str | None = None) -> Obj:
+        return self._call("POST", gvr.path(namespace), body=body)  # type: ignore[no-any-return]
+
+    def delete(self, gvr: GVR, name: str, namespace: str | None = None) -> None:
+        self._call("DELETE", gvr.path(namespace, name))
+
+    # ---- watch ---------------------------------------------------------------------------
+    def watch_lines(self, gvr: GVR, resource_version: str, *, namespace: str | None = None,
+                    timeout_seconds: int = 60) -> Iterator[Obj]:
+        """Raw watch events ({"type", "object"}) from `resource_version`, with bookmarks."""
+        resp = self._call(
+            "GET", gvr.path(namespace), stream=True, timeout=timeout_seconds + 10,
+            query={"watch": "true", "resourceVersion": resource_version,
+                   "allowWatchBookmarks": "true", "timeoutSeconds": timeout_seconds})
+        buf = b""
+        try:
+            for chunk in resp.stream(4096, decode_content=False):
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if line.strip():
+                        yield json.loads(line)
+        except (Urllib3Error, OSError) as e:
+            raise ClusterUnreachable(f"watch on {gvr} broke: {e}") from e
+        finally:
+            resp.release_conn()
+
+
+__all__ = ["KubeAPIError", "KubeClient", "load_api_client"]

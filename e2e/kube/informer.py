@@ -1,0 +1,182 @@
+"""Watch-fed caches (informers): list once, then watch from the list's resourceVersion.
+
+Probes read these caches instead of listing on every evaluation, so waiting costs one list
+and one long-lived watch per resource type, however long the wait. Any change bumps a
+shared generation counter and wakes waiters (`Informers.wait_for_change`).
+Protocol details (kopf's watching.py does the same): watch from the list's
+resourceVersion with bookmarks; on 410 Expired relist; on ERROR events or a broken stream,
+relist after a short back-off; a stopped informer ends its thread.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import E2EError, KubeAPIError
+from .client import KubeClient
+from .gvr import GVR
+
+Obj = dict[str, Any]
+log = logging.getLogger("sovereign_e2e.kube")
+
+
+class Changes:
+    """A generation counter with a condition variable: cheap 'something changed' signalling."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.generation = 0
+
+    def bump(self) -> None:
+        with self._cond:
+            self.generation += 1
+            self._cond.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """Block until the generation moves past `seen` or `timeout`; returns the generation."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.generation != seen, timeout=max(0.0, timeout))
+            return self.generation
+
+
+class Informer:
+    def __init__(self, kube: KubeClient, gvr: GVR, changes: Changes,
+                 namespace: str | None = None) -> None:
+        self.kube = kube
+        self.gvr = gvr
+        self.namespace = namespace
+        self.changes = changes
+        self._items: dict[tuple[str, str], Obj] = {}
+        self._lock = threading.Lock()
+        self._synced = threading.Event()
+        self._first_attempt = threading.Event()  # set after the first list, ok or not
+        self._stop = threading.Event()
+        self.error: E2EError | None = None
+        self._thread = threading.Thread(target=self._run, name=f"informer-{gvr}", daemon=True)
+
+    def start(self) -> Informer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def wait_synced(self, timeout: float) -> bool:
+        """Wait for the first list; False when it failed (see `error`) or took too long."""
+        self._first_attempt.wait(timeout)
+        return self._synced.is_set()
+
+    @property
+    def synced(self) -> bool:
+        return self._synced.is_set()
+
+    # ---- reads ---------------------------------------------------------------------------
+    def items(self, predicate: Callable[[Obj], bool] | None = None) -> list[Obj]:
+        with self._lock:
+            values = [copy.deepcopy(o) for _, o in sorted(self._items.items())]
+        return [o for o in values if predicate is None or predicate(o)]
+
+    def get(self, name: str, namespace: str | None = None) -> Obj | None:
+        with self._lock:
+            obj = self._items.get((namespace or "", name))
+            return copy.deepcopy(obj) if obj is not None else None
+
+    # ---- machinery -----------------------------------------------------------------------
+    @staticmethod
+    def _key(obj: Obj) -> tuple[str, str]:
+        meta = obj.get("metadata") or {}
+        return (meta.get("namespace") or "", meta.get("name") or "")
+
+    def _relist(self) -> str:
+        items, rv = self.kube.list(self.gvr, self.namespace)
+        with self._lock:
+            self._items = {self._key(o): o for o in items}
+        self._synced.set()
+        self._first_attempt.set()
+        self.changes.bump()
+        return rv
+
+    def _run(self) -> None:
+        backoff = 0.1
+        rv = ""
+        while not self._stop.is_set():
+            try:
+                if not rv:
+                    rv = self._relist()
+                    self.error = None
+                for event in self.kube.watch_lines(self.gvr, rv, namespace=self.namespace,
+                                                   timeout_seconds=30):
+                    if self._stop.is_set():
+                        return
+                    etype, obj = event.get("type"), event.get("object") or {}
+                    if etype == "ERROR":
+                        if obj.get("code") == 410:
+                            rv = ""  # expired: relist
+                            break
+                        raise KubeAPIError(int(obj.get("code") or 500),
+                                           str(obj.get("reason", "")),
+                                           str(obj.get("message", "")))
+                    rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
+                    if etype == "BOOKMARK":
+                        continue
+                    with self._lock:
+                        if etype == "DELETED":
+                            self._items.pop(self._key(obj), None)
+                        else:
+                            self._items[self._key(obj)] = obj
+                    self.changes.bump()
+                backoff = 0.1
+            except KubeAPIError as e:
+                if e.status == 410:
+                    rv = ""
+                    continue
+                self._record_failure(e)
+                rv = ""
+            except E2EError as e:
+                self._record_failure(e)
+                rv = ""
+            # A broken watch is retried after a back-off; Event.wait is a stoppable timer.
+            if self._stop.wait(backoff):
+                return
+            backoff = min(backoff * 2, 5.0)
+
+    def _record_failure(self, e: E2EError) -> None:
+        self.error = e
+        self._first_attempt.set()
+        log.debug("informer %s: %s", self.gvr, e)
+        self.changes.bump()
+
+
+class Informers:
+    """One informer per resource type, started on first use and shared by all steps."""
+
+    def __init__(self, kube: KubeClient, sync_timeout: float = 30.0) -> None:
+        self.kube = kube
+        self.changes = Changes()
+        self.sync_timeout = sync_timeout
+        self._informers: dict[GVR, Informer] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, gvr: GVR) -> Informer:
+        with self._lock:
+            inf = self._informers.get(gvr)
+            if inf is None:
+                inf = Informer(self.kube, gvr, self.changes).start()
+                self._informers[gvr] = inf
+        if not inf.synced and not inf.wait_synced(self.sync_timeout):
+            if inf.error:
+                raise inf.error
+            raise KubeAPIError(504, "Timeout", f"no initial list of {gvr} within "
+                               f"{self.sync_timeout:.0f}s")
+        return inf
+
+    def wait_for_change(self, seen: int, timeout: float) -> int:
+        return self.changes.wait(seen, timeout)
+
+    def stop(self) -> None:
+        for inf in self._informers.values():
+            inf.stop()

@@ -1,0 +1,24 @@
+"""`python -m stubs.newapi`: serve the stub on 0.0.0.0:$PORT (default 3000) from the env."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from aiohttp import web
+
+from .app import ADMIN_SECRET_ENV, SIGNING_KEY_ENV, create_app
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "3000"))
+    missing = [k for k in (ADMIN_SECRET_ENV, SIGNING_KEY_ENV) if not os.environ.get(k)]
+    if missing:  # names only, never values
+        print(f"sandbox token bridge disabled (503): unset {', '.join(missing)}",
+              file=sys.stderr)
+    print(f"stub NewAPI listening on :{port}", file=sys.stderr)
+    web.run_app(create_app(os.environ), host="0.0.0.0", port=port, print=None)
+
+
+if __name__ == "__main__":
+    main()

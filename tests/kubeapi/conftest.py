@@ -1,0 +1,92 @@
+"""One emulated API server per test session, reached only through the official client."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client, config
+from kubernetes.client import ApiClient
+
+from stubs.emulator.runtime import Emulator, EmulatorThread
+
+# Watches in these tests ask for bookmarks; a short interval keeps them fast.
+BOOKMARK_INTERVAL = 0.3
+
+
+def start_emulator(tmp_dir: Path) -> tuple[EmulatorThread, Path]:
+    emulator = Emulator()
+    emulator.kube.bookmark_interval = BOOKMARK_INTERVAL
+    thread = EmulatorThread(emulator)
+    info = thread.start()
+    return thread, info.write_kubeconfig(tmp_dir / "kubeconfig")
+
+
+@pytest.fixture(scope="session")
+def emulator_and_kubeconfig(
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmulatorThread, Path]]:
+    thread, path = start_emulator(tmp_path_factory.mktemp("kubeapi"))
+    yield thread, path
+    thread.stop()
+
+
+@pytest.fixture(scope="session")
+def emulator(emulator_and_kubeconfig: tuple[EmulatorThread, Path]) -> EmulatorThread:
+    return emulator_and_kubeconfig[0]
+
+
+@pytest.fixture(scope="session")
+def kubeconfig(emulator_and_kubeconfig: tuple[EmulatorThread, Path]) -> Path:
+    return emulator_and_kubeconfig[1]
+
+
+@pytest.fixture(scope="session")
+def api_client(kubeconfig: Path) -> ApiClient:
+    return config.new_client_from_config(str(kubeconfig))
+
+
+@pytest.fixture
+def core(api_client: ApiClient) -> client.CoreV1Api:
+    return client.CoreV1Api(api_client)
+
+
+@pytest.fixture
+def apps(api_client: ApiClient) -> client.AppsV1Api:
+    return client.AppsV1Api(api_client)
+
+
+@pytest.fixture
+def custom(api_client: ApiClient) -> client.CustomObjectsApi:
+    return client.CustomObjectsApi(api_client)
+
+
+@pytest.fixture
+def ext(api_client: ApiClient) -> client.ApiextensionsV1Api:
+    return client.ApiextensionsV1Api(api_client)
+
+
+@pytest.fixture
+def new_namespace(core: client.CoreV1Api) -> Iterator[Callable[[], str]]:
+    """Creates fresh namespaces on demand; deletes them after the test."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"t-{uuid.uuid4().hex[:8]}"
+        core.create_namespace({"metadata": {"name": name}})
+        made.append(name)
+        return name
+
+    yield make
+    for name in made:
+        try:
+            core.delete_namespace(name)
+        except client.ApiException as e:
+            if e.status != 404:
+                raise
+
+
+@pytest.fixture
+def ns(new_namespace: Callable[[], str]) -> str:
+    return new_namespace()
