@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import threading
 import urllib.parse
@@ -27,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["MARKER_PREFIX", "Redactor"]
+__all__ = ["MARKER_PREFIX", "RedactingFilter", "Redactor", "redactor_for"]
 
 MARKER_PREFIX = "[redacted"
 # Shorter registered values would turn common substrings of every report into markers.
@@ -119,10 +120,12 @@ class Redactor:
             return
         if isinstance(value, bytes):
             try:
-                value = value.decode()
+                text = value.decode()
             except UnicodeDecodeError:
-                value = value.decode("latin-1")
-        value = value.strip("\r\n")
+                text = value.decode("latin-1")
+        else:
+            text = value
+        value = text.strip("\r\n")
         if len(value) < MIN_SECRET_LENGTH:
             return
         raw = value.encode()
@@ -232,3 +235,23 @@ def redactor_for(secrets: Mapping[str, str], *, last_four: bool = False) -> Reda
     for label, value in secrets.items():
         redactor.add(value, label)
     return redactor
+
+
+class RedactingFilter(logging.Filter):
+    """Attach to a handler so log lines pass the same boundary as report files:
+    `handler.addFilter(RedactingFilter(redactor))`."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redactor.redact_text(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redactor.redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redactor.redact_text(record.stack_info)
+        return True

@@ -145,3 +145,28 @@ def test_markers_survive_json_xml_markdown() -> None:
 def test_finding_codes_are_not_keys() -> None:
     text = "gitea.token-is-password: Gitea answered 401; sandbox.token-missing: no Secret"
     assert Redactor().redact_text(text) == text
+
+
+def test_logging_filter_redacts_messages_args_and_tracebacks() -> None:
+    import io
+    import logging
+
+    from e2e.redact import RedactingFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter(redactor_for({"pw": PW})))
+    log = logging.getLogger("test-redact-filter")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("login with %s and Authorization: Bearer %s", PW, "abc.def-123456")
+        try:
+            raise RuntimeError(f"bad password {PW}")
+        except RuntimeError:
+            log.exception("failed")
+    finally:
+        log.removeHandler(handler)
+    text = stream.getvalue()
+    assert PW not in text and "abc.def-123456" not in text
+    assert "login with [redacted:pw]" in text and "RuntimeError: bad password [redacted:pw]" in text

@@ -88,6 +88,14 @@ class JourneySession:
             self.run_step(step.number)
         return self.finish()
 
+    def run_until_failure(self) -> CycleReport:
+        """Walk the steps in order and stop at the first that does not pass (fail fast,
+        keeping the evidence); the verdict is decided there."""
+        for step in self.steps:
+            if self.run_step(step.number).status.value != "PASS":
+                break
+        return self.finish()
+
     def finish(self) -> CycleReport:
         assert self.report is not None
         self.report = self.report.with_updates(ended_at=datetime.now(UTC))

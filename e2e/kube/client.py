@@ -15,6 +15,7 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
+from yaml import YAMLError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from ..errors import ClusterUnreachable, ConfigError, KubeAPIError, kube_error
@@ -31,9 +32,9 @@ def load_api_client(kubeconfig: Path | None, context: str | None) -> k8s.ApiClie
     try:
         return k8s_config.new_client_from_config(
             config_file=str(kubeconfig) if kubeconfig else None, context=context)
-    except (ConfigException, ValueError, TypeError, AttributeError) as e:
+    except (ConfigException, YAMLError, ValueError, TypeError, AttributeError) as e:
         where = kubeconfig or "the default kubeconfig (KUBECONFIG or ~/.kube/config)"
-        detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+        detail = " ".join(str(e).split())[:160] if str(e) else type(e).__name__
         raise ConfigError(f"kubeconfig {where} is not usable ({detail}): check the file, or "
                           "pass --kubeconfig/--context") from e
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -43,8 +43,8 @@ __all__ = [
     "sort_cycle_ids",
 ]
 
-API_VERSION = "sovereign-e2e/v1alpha1"
-KIND = "CycleReport"
+API_VERSION: Final = "sovereign-e2e/v1alpha1"
+KIND: Final = "CycleReport"
 EXPECTED_STEPS = 16
 
 _CYCLE_RE = re.compile(r"^t([1-9][0-9]*)$")

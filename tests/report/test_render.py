@@ -65,7 +65,8 @@ def test_markdown_reads_like_a_report(build_report: BuildReport) -> None:
     assert "| 06 | Step number 6 `06-step-6` | ⛔ BLOCKED | 36.0s | 1 | blocked by 05-step-5 |" \
         in rows
     assert "#### `flux.chart-pin-lag` (BLOCKING) on `Secret/gitea/gitea-admin-secret`" in text
-    assert "- Blocked by: `05-step-5`" in text
+    assert "### 06" not in text  # BLOCKED steps with nothing of their own: one line
+    assert "Blocked, not run: `06-step-6` (needs `05-step-5`)" in text
     assert "````yaml\nstatus:\n  conditions: ```odd```\n````" in text  # fence outlasts evidence
 
 

@@ -19,10 +19,17 @@ def render(report: CycleReport) -> str:
     lines += _steps_table(report)
     troubled = [s for s in report.steps
                 if (s.status.finished and s.status is not StepStatus.PASS) or s.findings]
+    # A BLOCKED step with nothing of its own to show is one line, not a section each.
+    quiet = [s for s in troubled
+             if s.status is StepStatus.BLOCKED and not s.findings and not s.evidence]
     if troubled:
         lines += ["", "## What went wrong", ""]
         for step in troubled:
-            lines += _step_detail(step)
+            if step not in quiet:
+                lines += _step_detail(step)
+        if quiet:
+            lines += ["Blocked, not run: " + ", ".join(
+                f"`{s.id}` (needs `{s.blocked_by or '?'}`)" for s in quiet), ""]
     if report.harness:
         lines += ["", "## Harness", ""]
         lines += [f"- {_inline(k)}: {_inline(v)}" for k, v in sorted(report.harness.items())]

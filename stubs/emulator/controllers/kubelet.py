@@ -25,8 +25,8 @@ from typing import Any
 
 import aiohttp
 
-from ..appmodel import DEFAULT_APPS_FILE, DEFAULT_PORT, AppModel, ImageModel, parse_image
 from .. import apps as apps_package
+from ..appmodel import DEFAULT_APPS_FILE, DEFAULT_PORT, AppModel, ImageModel, parse_image
 from ..apps import APP_FACTORIES, AppContext, AppFactory
 from ..apps.generic import generic_app
 from ..kubeapi import errors

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +134,7 @@ class GatewayProxy:
         body = await request.read()
         upstream = self.client.build_request(request.method, base + request.raw_path,
                                              headers=out_headers, content=body)
+        started = time.monotonic()
         try:
             resp = await self.client.send(upstream, stream=True)
         except httpx.TransportError:
@@ -142,6 +144,9 @@ class GatewayProxy:
             for k, v in resp.headers.multi_items():
                 if k.lower() not in HOP_BY_HOP:
                     out.headers.add(k, v)
+            # Envoy stamps proxied responses (never its own local replies) with this.
+            out.headers["x-envoy-upstream-service-time"] = str(
+                int((time.monotonic() - started) * 1000))
             await out.prepare(request)
             async for chunk in resp.aiter_raw():
                 await out.write(chunk)

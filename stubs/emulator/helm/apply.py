@@ -29,6 +29,18 @@ HR_NAME = "helm.toolkit.fluxcd.io/name"
 HR_NAMESPACE = "helm.toolkit.fluxcd.io/namespace"
 
 
+# Helm's InstallOrder (pkg/releaseutil/kind_sorter.go); unknown kinds go last.
+INSTALL_ORDER = ("Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange",
+                 "PodSecurityPolicy", "PodDisruptionBudget", "ServiceAccount", "Secret",
+                 "SecretList", "ConfigMap", "StorageClass", "PersistentVolume",
+                 "PersistentVolumeClaim", "CustomResourceDefinition", "ClusterRole",
+                 "ClusterRoleList", "ClusterRoleBinding", "ClusterRoleBindingList", "Role",
+                 "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod",
+                 "ReplicationController", "ReplicaSet", "Deployment",
+                 "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob", "IngressClass",
+                 "Ingress", "APIService")
+
+
 class ApplyError(Exception):
     """The release could not be applied; str() is Helm's error text."""
 
@@ -68,7 +80,8 @@ def resolve(store: Store, manifests: Iterable[Manifest], namespace: str) -> list
         if not rt.namespaced:
             ns = ""
         out.append(Resolved(ObjRef(api_version, kind, ns, name), rt, m.obj))
-    return out
+    rank = {k: i for i, k in enumerate(INSTALL_ORDER)}
+    return sorted(out, key=lambda r: rank.get(r.ref.kind, len(rank)))
 
 
 def _owned_by(obj: dict[str, Any], release: str, release_ns: str) -> str | None:

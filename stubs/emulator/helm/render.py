@@ -5,7 +5,9 @@ Template context: `values` (chart values.yaml deep-merged with the release value
 version, appVersion). Functions (as globals and, where Helm pipes them, filters):
 `required(msg, v)`, `fail(msg)`, `lookup(apiVersion, kind, namespace, name)` (the live
 object, or an empty mapping as Helm returns), `randAlphaNum(n)`, `b64enc`, `b64dec`,
-`toYaml`, `toJson`, `nindent`, `quote`. Undefined names raise (StrictUndefined).
+`toYaml`, `fromYaml`, `toJson`, `nindent`, `indent` (all lines, as Sprig's), `quote`; the
+chart's `templates/_helpers.tpl` macros are available as `h.<name>(...)`. Undefined names
+raise (StrictUndefined).
 
 Errors come out as Helm prints them (HELM v3.16 pkg/engine/engine.go):
 - `required`/`fail`: `execution error at (<chart>/templates/<file>:<line>:<col>): <msg>`;
@@ -74,6 +76,10 @@ def _to_yaml(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=False, sort_keys=False).rstrip("\n")
 
 
+def _from_yaml(text: Any) -> Any:
+    return yaml.safe_load(str(text))
+
+
 def _nindent(text: Any, width: int) -> str:
     pad = " " * width
     return "\n" + "\n".join(pad + line if line else line for line in str(text).split("\n"))
@@ -122,14 +128,18 @@ def _environment(chart: Chart, lookup: Lookup) -> _ChartEnvironment:
     funcs: dict[str, Any] = {
         "required": _required, "fail": _fail, "toYaml": _to_yaml, "toJson": json.dumps,
         "b64enc": _b64enc, "b64dec": _b64dec, "randAlphaNum": _rand_alnum,
-        "quote": _quote, "nindent": _nindent,
+        "quote": _quote, "nindent": _nindent, "fromYaml": _from_yaml,
         "lookup": lambda api_version, kind, namespace, name: dict(
             lookup(api_version, kind, namespace, name) or {}),
     }
     env.globals.update(funcs)
     env.filters.update({"toYaml": _to_yaml, "toJson": json.dumps, "b64enc": _b64enc,
                         "b64dec": _b64dec, "quote": _quote, "nindent": _nindent,
-                        "indent": _indent})
+                        "indent": _indent, "fromYaml": _from_yaml})
+    helpers = f"{chart.name}/templates/_helpers.tpl"
+    if helpers in sources:
+        # The chart's named helpers, callable from every template as `h.<macro>(...)`.
+        env.globals["h"] = env.get_template(helpers).module
     return env
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from .db import GiteaDB
-from .versions import DEFAULT_VERSION, GiteaVersion
+from .versions import DEFAULT_VERSION, GiteaVersion, parse_version
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class GiteaConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GiteaConfig:
         version = GiteaVersion(env.get("GITEA_EMULATED_VERSION") or DEFAULT_VERSION)
-        version.tuple  # noqa: B018 -- fail at start on an unparsable version
+        parse_version(version.text)  # fail at start on an unparsable version
         return cls(version=version, root_url=env.get("GITEA__server__ROOT_URL", ""))
 
 

@@ -24,11 +24,11 @@ class GiteaVersion:
     text: str
 
     @property
-    def tuple(self) -> tuple[int, int, int]:
+    def parts(self) -> tuple[int, int, int]:
         return parse_version(self.text)
 
     def at_least(self, major: int, minor: int, patch: int = 0) -> bool:
-        return self.tuple >= (major, minor, patch)
+        return self.parts >= (major, minor, patch)
 
     # --- authentication messages -------------------------------------------------------
     @property

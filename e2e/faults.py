@@ -1,0 +1,76 @@
+"""Fault scenarios: an overlay that makes a seed mistake plus what the report must say.
+
+    scenarios/faults/<name>/overlay/kustomization.yaml   the mistake, as a user makes it
+    scenarios/faults/<name>/expect.yaml                  step, status and Finding code
+
+expect.yaml:
+    apiVersion: sovereign-e2e/v1alpha1
+    kind: FaultExpectation
+    description: what went wrong on which cycle
+    step: 08-cutover-complete
+    status: FAIL            # or STUCK
+    finding: gitea.token-is-password
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+from .journey.steps import STEP_IDS
+from .report.model import CycleReport, StepStatus
+
+
+@dataclass(frozen=True)
+class FaultExpectation:
+    name: str
+    directory: Path
+    description: str
+    step: str
+    status: StepStatus
+    finding: str
+
+    @property
+    def overlay(self) -> Path:
+        return self.directory / "overlay"
+
+    def mismatches(self, report: CycleReport) -> list[str]:
+        """What the report says that differs from the expectation (empty: it matches)."""
+        ff = report.first_failure
+        if ff is None:
+            return [f"the cycle did not stop anywhere (verdict {report.verdict.value})"]
+        out = []
+        if ff.step != self.step:
+            out.append(f"stopped at {ff.step}, expected {self.step}")
+        if ff.status != self.status:
+            out.append(f"status {ff.status.value}, expected {self.status.value}")
+        if ff.code != self.finding:
+            out.append(f"root cause {ff.code}, expected {self.finding}")
+        return out
+
+
+def load(directory: Path) -> FaultExpectation:
+    path = directory / "expect.yaml"
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"{path}: cannot read the expectation ({e})") from e
+    if not isinstance(data, dict) or data.get("kind") != "FaultExpectation":
+        raise ConfigError(f"{path}: not a FaultExpectation (kind: FaultExpectation)")
+    step = str(data.get("step", ""))
+    if step not in STEP_IDS:
+        raise ConfigError(f"{path}: step {step!r} is not one of {', '.join(STEP_IDS)}")
+    status = str(data.get("status", ""))
+    if status not in ("FAIL", "STUCK", "TIMEOUT"):
+        raise ConfigError(f"{path}: status must be FAIL, STUCK or TIMEOUT, got {status!r}")
+    if not (directory / "overlay").is_dir():
+        raise ConfigError(f"{directory}: has no overlay/ directory")
+    return FaultExpectation(directory.name, directory, str(data.get("description", "")),
+                            step, StepStatus(status), str(data.get("finding", "")))
+
+
+def discover(root: Path) -> list[FaultExpectation]:
+    return [load(d) for d in sorted(root.iterdir()) if (d / "expect.yaml").exists()]

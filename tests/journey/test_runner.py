@@ -1,0 +1,149 @@
+"""The runner's contract: PASS, FAIL on a confirmed blocking finding, STUCK, TIMEOUT,
+BLOCKED, without waiting out timeouts, and waking on watched changes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from e2e.config import Settings
+from e2e.journey.model import JourneyState, Progress, Step, StepContext
+from e2e.journey.runner import JourneyRunner, Timing
+from e2e.kube.informer import Changes
+from e2e.redact import Redactor
+from e2e.report.model import Finding, Severity, StepStatus
+
+
+@dataclass
+class FakeInformers:
+    changes: Changes = field(default_factory=Changes)
+
+    def __call__(self, gvr: Any) -> None:
+        return None
+
+    def wait_for_change(self, seen: int, timeout: float) -> int:
+        return self.changes.wait(seen, timeout)
+
+
+@dataclass
+class FakeSov:
+    informers: FakeInformers = field(default_factory=FakeInformers)
+    redactor: Redactor = field(default_factory=Redactor)
+
+
+def ctx() -> StepContext:
+    return StepContext(FakeSov(), JourneyState(), Settings())  # type: ignore[arg-type]
+
+
+FAST = Timing(confirm_after=0.2, diagnose_every=0.05, poll_min=0.01)
+
+
+def finding(code: str = "pod.crashloop") -> Finding:
+    return Finding(code=code, severity=Severity.BLOCKING, subject=None, message="broken",
+                   hint="fix it", evidence={})
+
+
+def test_pass_after_progress() -> None:
+    calls = {"n": 0}
+
+    def probe(c: StepContext) -> Progress:
+        calls["n"] += 1
+        return Progress.done("ok") if calls["n"] >= 3 else Progress.waiting(f"n={calls['n']}")
+
+    step = Step(1, "one", "t", probe, timeout=5, stall_after=5, poll_max=0.02)
+    result = JourneyRunner([step], ctx(), timing=FAST).ensure(1)
+    assert result.status is StepStatus.PASS
+    assert result.attempts == 3
+
+
+def test_blocking_finding_fails_fast_after_confirmation() -> None:
+    step = Step(1, "one", "t", lambda c: Progress.waiting("waiting"), timeout=60,
+                stall_after=60, diagnosers=(lambda c: [finding()],), poll_max=0.02)
+    started = time.monotonic()
+    result = JourneyRunner([step], ctx(), timing=FAST).ensure(1)
+    elapsed = time.monotonic() - started
+    assert result.status is StepStatus.FAIL
+    assert result.findings[0].code == "pod.crashloop"
+    assert 0.2 <= elapsed < 2.0  # confirmed, not the 60 s timeout
+
+
+def test_transient_blocking_finding_does_not_fail() -> None:
+    seen = {"n": 0}
+
+    def diag(c: StepContext) -> list[Finding]:
+        seen["n"] += 1
+        return [finding()] if seen["n"] <= 2 else []
+
+    calls = {"n": 0}
+
+    def probe(c: StepContext) -> Progress:
+        calls["n"] += 1
+        return Progress.done("ok") if calls["n"] > 20 else Progress.waiting(str(calls["n"]))
+
+    step = Step(1, "one", "t", probe, timeout=30, stall_after=30, diagnosers=(diag,),
+                poll_max=0.01)
+    assert JourneyRunner([step], ctx(), timing=FAST).ensure(1).status is StepStatus.PASS
+
+
+def test_no_progress_is_stuck() -> None:
+    step = Step(1, "one", "t", lambda c: Progress.waiting("same"), timeout=60,
+                stall_after=0.3, poll_max=0.05)
+    result = JourneyRunner([step], ctx(), timing=FAST).ensure(1)
+    assert result.status is StepStatus.STUCK
+    assert "no progress" in result.progress
+
+
+def test_deadline_is_timeout() -> None:
+    n = {"i": 0}
+
+    def probe(c: StepContext) -> Progress:
+        n["i"] += 1
+        return Progress.waiting(f"moving {n['i']}")  # always progressing, never done
+
+    step = Step(1, "one", "t", probe, timeout=0.3, stall_after=10, poll_max=0.02)
+    assert JourneyRunner([step], ctx(), timing=FAST).ensure(1).status is StepStatus.TIMEOUT
+
+
+def test_failed_need_blocks_dependents_with_code() -> None:
+    failing = Step(1, "one", "t", lambda c: Progress.waiting("x"), timeout=30, stall_after=30,
+                   diagnosers=(lambda c: [finding("gitea.token-is-password")],), poll_max=0.02)
+    after = Step(2, "two", "t", lambda c: Progress.done("never"), needs=(1,))
+    runner = JourneyRunner([failing, after], ctx(), timing=FAST)
+    result = runner.ensure(2)
+    assert result.status is StepStatus.BLOCKED
+    assert result.blocked_by == "01-one"
+    assert result.progress == "blocked by 01 (gitea.token-is-password)"
+
+
+def test_wakes_on_watched_change_not_on_poll() -> None:
+    c = ctx()
+    flag = {"ready": False}
+
+    def probe(_: StepContext) -> Progress:
+        return Progress.done("ok") if flag["ready"] else Progress.waiting("not yet")
+
+    def flip() -> None:
+        time.sleep(0.3)
+        flag["ready"] = True
+        c.sov.informers.changes.bump()  # type: ignore[attr-defined]
+
+    step = Step(1, "one", "t", probe, timeout=30, stall_after=30, poll_max=10.0)
+    threading.Thread(target=flip).start()
+    started = time.monotonic()
+    result = JourneyRunner([step], c, timing=Timing(poll_min=5.0)).ensure(1)
+    assert result.status is StepStatus.PASS
+    assert time.monotonic() - started < 2.0  # woke on the change, not after a 5 s poll
+
+
+def test_results_are_redacted() -> None:
+    c = ctx()
+    c.sov.redactor.add("s3cr3t-value-123", "planted")
+    step = Step(1, "one", "t", lambda _: Progress.waiting("token s3cr3t-value-123 refused"),
+                timeout=30, stall_after=0.2, poll_max=0.02,
+                diagnosers=(lambda _: [Finding(code="x", severity=Severity.WARNING,
+                                               subject=None, message="s3cr3t-value-123",
+                                               hint="h", evidence={"v": "s3cr3t-value-123"})],))
+    result = JourneyRunner([step], c, timing=FAST).ensure(1)
+    assert "s3cr3t-value-123" not in result.model_dump_json()
