@@ -45,6 +45,9 @@ def _build_parser() -> argparse.ArgumentParser:
                     help=f"where to write the kubeconfig (default: {DEFAULT_KUBECONFIG})")
     up.add_argument("--fqdn", default="sovereign.test",
                     help="the Sovereign's FQDN (default: sovereign.test)")
+    up.add_argument("--overlay", type=Path, action="append", default=[], metavar="DIR",
+                    help="overlay directory (DIR/kustomization.yaml: extra manifests and "
+                         "patches) applied to the default Sovereign; repeatable")
     _add_report_commands(sub)
     return parser
 
@@ -111,15 +114,23 @@ def _report_command(args: argparse.Namespace) -> int:
 
 
 async def _emulator_up(args: argparse.Namespace) -> int:
-    from stubs.emulator.runtime import Emulator
+    from stubs.emulator.assemble import build_emulator
+    from stubs.emulator.overlays import OverlayError
 
-    emulator = Emulator(fqdn=args.fqdn)
+    for overlay in args.overlay:
+        if not (overlay / "kustomization.yaml").is_file():
+            raise CliError(f"--overlay {overlay}: no kustomization.yaml there; pass a "
+                           "directory holding one (see README, Overlays)")
+    emulator = build_emulator(fqdn=args.fqdn, overlays=args.overlay)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        info = await emulator.start()
+        try:
+            info = await emulator.start()
+        except OverlayError as e:
+            raise CliError(str(e)) from None
         path = info.write_kubeconfig(args.kubeconfig)
         print(json.dumps({"kubeconfig": str(path), "gateway": info.gateway_url,
                           "fqdn": info.fqdn}), flush=True)

@@ -60,11 +60,7 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     group.addoption("--overlay", action="append", default=None, metavar="DIR",
                     help=HELP["overlay"])
     if not _pytest_kind_defines_kubeconfig(pluginmanager):
-        try:
-            group.addoption("--kubeconfig", default=None, metavar="PATH",
-                            help=HELP["kubeconfig"])
-        except ValueError:
-            pass  # registered by pytest-kind already
+        group.addoption("--kubeconfig", default=None, metavar="PATH", help=HELP["kubeconfig"])
     group.addoption("--context", default=None, metavar="NAME", help=HELP["context"])
     group.addoption("--fqdn", default=None, help=HELP["fqdn"])
     group.addoption("--gateway-url", default=None, metavar="URL", help=HELP["gateway_url"])

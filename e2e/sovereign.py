@@ -31,6 +31,8 @@ class Sovereign:
     redactor: Redactor
     details: dict[str, str] = field(default_factory=dict)
     informers: Informers = field(init=False)
+    # Memo for lookups that do not change during a run (a registry's tag list, say).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.informers = Informers(self.kube)

@@ -4,7 +4,9 @@ fetched, a release waiting on a failed ancestor, and a kit pinned behind its cha
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlparse
 
+from ..errors import E2EError
 from ..kube import gvr
 from ..kube.status import condition, name_of, namespace_of
 from ..report.model import Finding
@@ -99,11 +101,30 @@ def _version_key(v: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def chart_pin_lag(sov: Sovereign) -> list[Finding]:
-    """A release pinned below the newest chart its repository offers.
+def published_versions(sov: Sovereign, repo_url: str, chart: str) -> list[str]:
+    """Chart versions the Sovereign's registry publishes (OCI tags list, through the
+    gateway). Pre-cutover sources on an outside registry are looked up in the Sovereign's
+    own mirror, Harbor at registry.<fqdn>, which mirrors the same project."""
+    parsed = urlparse(repo_url)
+    if parsed.scheme != "oci":
+        return []
+    host = parsed.netloc if parsed.netloc.endswith("." + sov.fqdn) else f"registry.{sov.fqdn}"
+    path = f"/v2/{parsed.path.strip('/')}/{chart}/tags/list"
+    key = f"tags:{host}{path}"
+    if key not in sov.memo:
+        try:
+            resp = sov.http.request("GET", host, path)
+            tags = resp.json().get("tags") if resp.status_code == 200 else None
+        except (E2EError, ValueError):
+            tags = None
+        if tags is None:
+            return []  # unknown now; asked again on the next evaluation
+        sov.memo[key] = [str(t) for t in tags]
+    return list(sov.memo[key])
 
-    The repository's versions come from the HelmRepository status (Flux's artifact index,
-    as the emulated source-controller and `flux get sources helm` expose it)."""
+
+def chart_pin_lag(sov: Sovereign) -> list[Finding]:
+    """A release pinned below the newest chart its registry publishes."""
     out: list[Finding] = []
     repos = {(namespace_of(r), name_of(r)): r for r in sov.informers(gvr.HELMREPOSITORIES)
              .items()}
@@ -111,10 +132,12 @@ def chart_pin_lag(sov: Sovereign) -> list[Finding]:
         chart = ((hr.get("spec") or {}).get("chart") or {}).get("spec") or {}
         src = chart.get("sourceRef") or {}
         repo = repos.get((src.get("namespace") or namespace_of(hr), src.get("name", "")))
-        index = ((repo or {}).get("status") or {}).get("charts") or {}
-        versions = index.get(chart.get("chart", "")) or []
         pinned = str(chart.get("version", ""))
-        if not versions or not pinned or any(c in pinned for c in "*^~><"):
+        if repo is None or not pinned or any(c in pinned for c in "*^~><"):
+            continue
+        versions = published_versions(sov, str((repo.get("spec") or {}).get("url", "")),
+                                      str(chart.get("chart", "")))
+        if not versions:
             continue
         newest = max(versions, key=_version_key)
         if _version_key(newest) > _version_key(pinned):

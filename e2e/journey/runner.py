@@ -75,8 +75,17 @@ class JourneyRunner:
     def _stall(self, step: Step) -> float:
         return float(self.ctx.settings.stall_for(step.id, step.stall_after))
 
+    def root_code(self, result: StepResult) -> str:
+        """The code that explains a non-passing step, following BLOCKED chains."""
+        if result.status == StepStatus.BLOCKED and result.blocked_by:
+            dep = self.results.get(int(result.blocked_by[:2]))
+            if dep is not None:
+                return self.root_code(dep)
+        cause = result.root_cause
+        return cause.code if cause else result.status.value
+
     def _finish_blocked(self, step: Step, dep: StepResult) -> StepResult:
-        code = dep.findings[0].code if dep.findings else dep.status.value
+        code = self.root_code(dep)
         result = self.pending(step).model_copy(update={
             "status": StepStatus.BLOCKED, "blocked_by": dep.id,
             "progress": f"blocked by {dep.number:02d} ({code})",

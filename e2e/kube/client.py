@@ -15,8 +15,8 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
-from yaml import YAMLError
 from urllib3.exceptions import HTTPError as Urllib3Error
+from yaml import YAMLError
 
 from ..errors import ClusterUnreachable, ConfigError, KubeAPIError, kube_error
 from .gvr import GVR
@@ -54,19 +54,24 @@ class KubeClient:
         headers = {"Accept": "application/json", "Content-Type": content_type}
         params = [(k, v) for k, v in (query or {}).items() if v is not None]
         try:
+            m, url, hdrs, data, post = self.api.param_serialize(
+                method, path, query_params=params, header_params=headers, body=body,
+                auth_settings=["BearerToken"])
             resp = self.api.call_api(
-                path, method, query_params=params, header_params=headers, body=body,
-                auth_settings=["BearerToken"], _preload_content=False,
+                m, url, header_params=hdrs, body=data, post_params=post,
                 _request_timeout=timeout if timeout is not None else self.request_timeout)
         except ApiException as e:
             raise kube_error(e.status or 0, e.reason or "", str(e.body or ""), path) from e
         except (Urllib3Error, OSError) as e:
             raise ClusterUnreachable(f"Kubernetes API {self.server} unreachable: {e}") from e
-        response = resp[0]
+        raw = resp.response  # the urllib3 response, not yet read
+        if raw.status >= 400:
+            text = raw.data.decode(errors="replace")
+            raise kube_error(raw.status, str(raw.reason or ""), text, path)
         if stream:
-            return response
-        data = response.data
-        return json.loads(data) if data else None
+            return raw
+        data_bytes = raw.data
+        return json.loads(data_bytes) if data_bytes else None
 
     # ---- reads ---------------------------------------------------------------------------
     def get(self, gvr: GVR, name: str, namespace: str | None = None) -> Obj:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import E2EError, KubeAPIError
+from ..errors import E2EError, HarnessBroken, KubeAPIError
 from .client import KubeClient
 from .gvr import GVR
 
@@ -138,6 +138,10 @@ class Informer:
                 rv = ""
             except E2EError as e:
                 self._record_failure(e)
+                rv = ""
+            except Exception as e:  # noqa: BLE001 — a bug must surface, not kill the thread
+                self._record_failure(HarnessBroken(f"informer {self.gvr}: "
+                                                   f"{type(e).__name__}: {e}"))
                 rv = ""
             # A broken watch is retried after a back-off; Event.wait is a stoppable timer.
             if self._stop.wait(backoff):

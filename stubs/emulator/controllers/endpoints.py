@@ -33,7 +33,7 @@ def _selector_string(selector: dict[str, str]) -> str:
 
 
 def _target_port(svc_port: Obj, pod: Obj) -> int | None:
-    target = svc_port.get("targetPort", svc_port.get("port"))
+    target: Any = svc_port.get("targetPort", svc_port.get("port"))
     if isinstance(target, int) or str(target).isdigit():
         return int(target)
     for c in (pod.get("spec") or {}).get("containers") or []:

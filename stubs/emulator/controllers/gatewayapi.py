@@ -197,7 +197,7 @@ class GatewayAPIController(Controller):
                     break
         parents = [p for p in prev_parents if p.get("controllerName") != CONTROLLER_NAME]
         for key, ref in refs.items():
-            prev = next((p for p in prev_parents
+            prev: Obj = next((p for p in prev_parents
                          if p.get("controllerName") == CONTROLLER_NAME
                          and parent_key(p.get("parentRef") or {"name": ""}, ns) == key), {})
             prev_conds = prev.get("conditions") or []

@@ -315,7 +315,7 @@ class Kubelet(Controller):
         cr.ready = False
         ns, name = run.namespace, run.name
         for line in model.entrypoint.log:
-            self.store.append_log(ns, name, cr.name, line)
+            self.store.append_log(ns, name, cr.name, shell_expand(line, env))
         mounts = {str(m.get("mountPath", "")).rstrip("/") for m in c.get("volumeMounts") or []}
         for target in model.entrypoint.removes:
             path = shell_expand(target, env).rstrip("/")

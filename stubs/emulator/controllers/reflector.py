@@ -124,7 +124,7 @@ class Reflector(Controller):
                 return
         annotations = {REFLECTS: ref, AUTO_REFLECTS: "True", REFLECTED_VERSION: version,
                        REFLECTED_AT: json.dumps(now_iso())}
-        content = {k: source[k] for k in ("data", "binaryData", "type") if k in source}
+        content: Obj = {k: source[k] for k in ("data", "binaryData", "type") if k in source}
         if existing is None:
             self.store.create(rt, target_ns, {
                 "metadata": {"name": name, "namespace": target_ns,

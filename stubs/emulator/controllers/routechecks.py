@@ -164,7 +164,11 @@ def check_allowed_for_namespace(i: RouteInput, ref: Obj, key: tuple[Any, ...]) -
         i.set_parent(key, "Accepted", "False", "NotAllowedByListeners",
                      "HTTPRoute is not allowed to attach to this Gateway due to namespace "
                      "restrictions")
-    return False
+        return False
+    # No listener applied (port, section or hostname mismatch): the later checks name the
+    # reason (NoMatchingParent / NoMatchingListenerHostname), as Gateway API conformance
+    # requires of Cilium.
+    return True
 
 
 def check_route_kind_allowed(i: RouteInput, ref: Obj, key: tuple[Any, ...]) -> bool:
@@ -226,7 +230,7 @@ GATEWAY_CHECKS: tuple[Callable[[RouteInput, Obj, tuple[Any, ...]], bool], ...] =
 
 # ---- backend checks (all parents) ------------------------------------------------------------
 def _backend_refs(i: RouteInput) -> list[Obj]:
-    refs = []
+    refs: list[Obj] = []
     for rule in (i.route.get("spec") or {}).get("rules") or []:
         refs.extend(rule.get("backendRefs") or [])
     return refs

@@ -15,22 +15,24 @@ makes each write atomic with respect to the aiohttp handlers and controllers on 
 
 from __future__ import annotations
 
-import asyncio
-import base64
+import builtins
 import copy
 import itertools
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from . import errors
+from .builtin_defaults import builtin_defaults
 from .defaults import apply_defaults, storage_schema
 from .ownership import OwnerIndex
 from .resources import ResourceRegistry, ResourceType, types_from_crd
 from .selectors import parse_field_selector, parse_label_selector
+from .watching import Subscription, WatchEvent
+
+__all__ = ["Obj", "Store", "Subscription", "WatchEvent", "clone", "now_iso"]
 
 Obj = dict[str, Any]
 ObjKey = tuple[str, str]  # (namespace or "", name)
@@ -51,46 +53,6 @@ def clone(value: Any) -> Any:
 
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(frozen=True)
-class WatchEvent:
-    rv: int
-    type: str  # ADDED | MODIFIED | DELETED
-    rt_key: tuple[str, str]
-    obj: Obj
-
-
-@dataclass
-class Subscription:
-    """A live watch: events arrive on `queue`; `None` on the queue means the store closed it."""
-
-    rt: ResourceType
-    namespace: str | None
-    matches: Callable[[Obj], bool]
-    queue: asyncio.Queue[WatchEvent | None] = field(default_factory=asyncio.Queue)
-    _store: Store | None = None
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store._subscribers.discard(self)
-            self._store = None
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __aiter__(self) -> AsyncIterator[WatchEvent]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[WatchEvent]:
-        try:
-            while True:
-                ev = await self.queue.get()
-                if ev is None:
-                    return
-                yield ev
-        finally:
-            self.close()
 
 
 def _spec_part(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -208,30 +170,7 @@ class Store:
 
     # ---- defaults a real API server (or admission) would fill ------------------------------
     def _defaults(self, rt: ResourceType, obj: Obj) -> None:
-        if rt.key == ("", "secrets"):
-            obj.setdefault("type", "Opaque")
-            string_data = obj.pop("stringData", None) or {}
-            if string_data:
-                data = obj.setdefault("data", {}) or {}
-                for k, v in string_data.items():
-                    data[k] = base64.b64encode(str(v).encode()).decode()
-                obj["data"] = data
-        elif rt.key == ("", "namespaces"):
-            obj.setdefault("spec", {"finalizers": ["kubernetes"]})
-            obj.setdefault("status", {})["phase"] = "Active"
-            obj["metadata"].setdefault("labels", {})[
-                "kubernetes.io/metadata.name"] = obj["metadata"]["name"]
-        elif rt.key == ("", "services"):
-            spec = obj.setdefault("spec", {})
-            spec.setdefault("type", "ClusterIP")
-            if spec.get("clusterIP") != "None" and not spec.get("clusterIP"):
-                n = next(self._ips)
-                spec["clusterIP"] = f"10.96.{n // 250}.{n % 250 + 1}"
-            for p in spec.get("ports") or []:
-                p.setdefault("protocol", "TCP")
-                p.setdefault("targetPort", p.get("port"))
-        elif rt.key == ("", "configmaps"):
-            obj.setdefault("data", obj.get("data") or {})
+        builtin_defaults(rt, obj, self._ips)
         schema = self._crd_schemas.get(rt.key)
         if schema:
             apply_defaults(obj, schema)
@@ -441,7 +380,7 @@ class Store:
             if rt is not None and (ns, name) in self._bucket(rt):
                 self.delete(rt, ns or None, name)
 
-    def _unique_types(self) -> list[ResourceType]:
+    def _unique_types(self) -> builtins.list[ResourceType]:  # `list` is a method here
         seen: dict[tuple[str, str], ResourceType] = {}
         for rt in self.registry.all():
             seen.setdefault(rt.key, rt)
@@ -466,7 +405,8 @@ class Store:
         def matches(obj: Obj) -> bool:
             return match_labels(obj["metadata"].get("labels") or {}) and match_fields(obj)
 
-        sub = Subscription(rt, namespace if rt.namespaced else None, matches, _store=self)
+        sub = Subscription(rt, namespace if rt.namespaced else None, matches,
+                           _on_close=self._subscribers.discard)
         if resource_version in (None, "", "0"):
             items, _ = self.list(rt, namespace, label_selector, field_selector)
             for obj in items:
@@ -488,6 +428,11 @@ class Store:
                                                     self._out(rt, ev.obj)))
         self._subscribers.add(sub)
         return sub
+
+    @property
+    def watch_count(self) -> int:
+        """Open subscriptions (HTTP watches and in-process ones)."""
+        return len(self._subscribers)
 
     def close_watches(self) -> None:
         for sub in list(self._subscribers):

@@ -15,7 +15,7 @@
 {# Every commercial-contract channel must name the account it bills to. #}
 {% macro assertChannelAttestation(values) %}
 {% for c in fromYaml(effectiveChannels(values)) or [] %}
-{% if c.attestation and c.attestation.kind == "commercial-contract" and not c.attestation.accountId %}
+{% if c.attestation and c.attestation.get("kind") == "commercial-contract" and not c.attestation.get("accountId") %}
 {{ fail("channel[" ~ loop.index0 ~ "] (" ~ c.name ~ "): commercial-contract attestation requires accountId") }}
 {% endif %}
 {% endfor %}
