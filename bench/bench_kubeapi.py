@@ -1,7 +1,9 @@
 """Benchmark the emulated Kubernetes API through the official `kubernetes` client.
 
-Starts `sovereign-e2e emulator up` in its own process (so server and client do not share
-a GIL), then per run, in a fresh namespace:
+Starts the emulated API server in its own process (so server and client do not share a
+GIL): by default the bare API server with the shipped CRDs (`Emulator()` with no
+components), with `--full` the whole emulated Sovereign (`sovereign-e2e emulator up`,
+whose controllers also react to every write). Then per run, in a fresh namespace:
   creates  - N ConfigMap creates, one request each;
   lists    - N label-selector lists over those objects (each matches 1/10 of them);
   fan-out  - W watchers (one thread and ApiClient each) receive E ConfigMap ADDED events.
@@ -11,9 +13,11 @@ Prints per-run numbers and the median over runs. Not a test: nothing here assert
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import select
+import signal
 import statistics
 import subprocess
 import sys
@@ -28,6 +32,7 @@ from pathlib import Path
 from kubernetes import client, config, watch
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the --serve process imports stubs from the checkout
 GROUPS = 10
 
 
@@ -40,10 +45,28 @@ class RunResult:
     fanout_s: float
 
 
-def start_emulator(workdir: Path) -> tuple[subprocess.Popen[str], Path]:
+async def serve_bare(kubeconfig: Path) -> None:
+    """The server process of the default mode: API server and CRDs, until SIGTERM/SIGINT."""
+    from stubs.emulator.runtime import Emulator
+
+    emulator = Emulator()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    try:
+        (await emulator.start()).write_kubeconfig(kubeconfig)
+        print(json.dumps({"kubeconfig": str(kubeconfig)}), flush=True)
+        await stop.wait()
+    finally:
+        await emulator.stop()
+
+
+def start_emulator(workdir: Path, full: bool) -> tuple[subprocess.Popen[str], Path]:
     kubeconfig = workdir / "kubeconfig"
+    cmd = (["-m", "e2e.cli", "emulator", "up", "--kubeconfig"] if full
+           else [str(Path(__file__).resolve()), "--serve"])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "e2e.cli", "emulator", "up", "--kubeconfig", str(kubeconfig)],
+        [sys.executable, *cmd, str(kubeconfig)],
         cwd=REPO, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert proc.stdout is not None
     ready, _, _ = select.select([proc.stdout], [], [], 60)
@@ -133,9 +156,15 @@ def main() -> None:
     p.add_argument("--lists", type=int, default=1000)
     p.add_argument("--watchers", type=int, default=20)
     p.add_argument("--events", type=int, default=100)
+    p.add_argument("--full", action="store_true",
+                   help="benchmark against the whole emulated Sovereign (emulator up)")
+    p.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # internal: server process
     a = p.parse_args()
+    if a.serve:
+        asyncio.run(serve_bare(a.serve))
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        proc, kubeconfig = start_emulator(Path(tmp))
+        proc, kubeconfig = start_emulator(Path(tmp), a.full)
         try:
             results = []
             for r in range(a.runs):
@@ -152,7 +181,8 @@ def main() -> None:
         return statistics.median(get(r) for r in results)
 
     delivered = a.watchers * a.events
-    print(f"\nmedian of {a.runs} runs:")
+    target = "whole emulated Sovereign" if a.full else "bare API server"
+    print(f"\nmedian of {a.runs} runs ({target}):")
     print(f"  {a.creates} creates: {med(lambda r: r.create_s):.2f}s "
           f"({a.creates / med(lambda r: r.create_s):.0f}/s, "
           f"p50 {med(lambda r: r.create_p50_ms):.2f}ms)")

@@ -42,8 +42,9 @@ class Sovereign:
         return GiteaClient(self.http)
 
     def secret_value(self, namespace: str, name: str, key: str, *,
-                     label: str | None = None) -> str | None:
-        """A Secret's decoded value (None when the Secret or key is absent), now redacted."""
+                     label: str | None = None, sensitive: bool = True) -> str | None:
+        """A Secret's decoded value (None when the Secret or key is absent); sensitive
+        values (the default) are registered with the redactor before they are returned."""
         secret = self.informers(gvr.SECRETS).get(name, namespace)
         if secret is None:
             secret = self.kube.try_get(gvr.SECRETS, name, namespace)
@@ -53,7 +54,7 @@ class Sovereign:
         if raw is None:
             return None
         value = base64.b64decode(raw).decode(errors="replace")
-        if value:
+        if value and sensitive:
             self.redactor.add(value, label or f"{namespace}/{name}.{key}")
         return value
 

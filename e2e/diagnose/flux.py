@@ -14,8 +14,9 @@ from ..sovereign import Sovereign
 from .findings import blocking, subject_of, warning
 
 Obj = dict[str, Any]
-FAILED_REASONS = {"InstallFailed", "UpgradeFailed", "ArtifactFailed", "ChartPullFailed",
-                  "ChartNotFound", "RetriesExceeded", "TestFailed", "InitFailed"}
+FAILED_REASONS = {"InstallFailed", "UpgradeFailed", "ArtifactFailed", "SourceNotReady",
+                  "ChartPullFailed", "ChartNotFound", "RetriesExceeded", "TestFailed",
+                  "InitFailed"}
 
 
 def _ready(hr: Obj) -> Obj:

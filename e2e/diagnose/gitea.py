@@ -17,7 +17,7 @@ PROVISIONING_SECRET = ("sme", "provisioning-github-token", "GITHUB_TOKEN")
 
 def admin_credentials(sov: Sovereign) -> tuple[str, str] | None:
     ns, name = ADMIN_SECRET
-    user = sov.secret_value(ns, name, "username", label="gitea-admin-username")
+    user = sov.secret_value(ns, name, "username", sensitive=False)
     password = sov.secret_value(ns, name, "password", label="gitea-admin-password")
     if not user or not password:
         return None

@@ -22,6 +22,7 @@ from ..errors import ClusterUnreachable, ConfigError, KubeAPIError, kube_error
 from .gvr import GVR
 
 Obj = dict[str, Any]
+POOL_SIZE = 48
 
 
 def load_api_client(kubeconfig: Path | None, context: str | None) -> k8s.ApiClient:
@@ -30,13 +31,16 @@ def load_api_client(kubeconfig: Path | None, context: str | None) -> k8s.ApiClie
         raise ConfigError(f"kubeconfig {kubeconfig} does not exist: pass --kubeconfig with the "
                           "path of a readable kubeconfig file")
     try:
-        return k8s_config.new_client_from_config(
+        api = k8s_config.new_client_from_config(
             config_file=str(kubeconfig) if kubeconfig else None, context=context)
     except (ConfigException, YAMLError, ValueError, TypeError, AttributeError) as e:
         where = kubeconfig or "the default kubeconfig (KUBECONFIG or ~/.kube/config)"
         detail = " ".join(str(e).split())[:160] if str(e) else type(e).__name__
         raise ConfigError(f"kubeconfig {where} is not usable ({detail}): check the file, or "
                           "pass --kubeconfig/--context") from e
+    # One long-lived watch per informer plus the reads: more than urllib3's default 10.
+    api.rest_client.pool_manager.connection_pool_kw["maxsize"] = POOL_SIZE
+    return api
 
 
 class KubeClient:

@@ -146,9 +146,10 @@ def diagnose_newapi(ctx: StepContext) -> list[Finding]:
         f"create Secret {ns}/{name} with key {key}"
     return [blocking(
         "sandbox.no-admin-secret", subject("Deployment", SANDBOX_CONTROLLER[1], ns),
-        f"the sandbox controller reads NEWAPI_ADMIN_SECRET from Secret {ns}/{name} (optional "
-        f"secretKeyRef), which does not exist" + (f"; copies exist in {', '.join(copies)}"
+        f"the sandbox controller (Deployment {ns}/{SANDBOX_CONTROLLER[1]}) reads "
+        f"NEWAPI_ADMIN_SECRET from Secret {ns}/{name} (optional secretKeyRef), which does "
+        "not exist" + (f"; copies exist in {', '.join(copies)}"
                                                   if copies else "")
         + ": the variable is silently unset, the controller runs gitops-only and never "
         "mints a sandbox token",
-        hint, secret=f"{ns}/{name}", copies=", ".join(copies), reflects_to=reflect_to)]
+        hint, secret_name=f"{ns}/{name}", copies=", ".join(copies), reflects_to=reflect_to)]

@@ -105,7 +105,8 @@ def diagnose_sandbox(ctx: StepContext) -> list[Finding]:
         if c.get("reason") == "TokenMintFailed" and c.get("status") == "False":
             out.append(blocking(
                 "newapi.mint-refused", subject("Sandbox", SANDBOX_NAME, ns),
-                f"the sandbox controller's mint was refused: {c.get('message', '')}",
+                f"the sandbox controller's mint for Sandbox {ns}/{SANDBOX_NAME} was refused: "
+                f"{c.get('message', '')}",
                 "check the controller's NEWAPI_ADMIN_SECRET against the bridge's ADMIN_SECRET "
                 "(same Secret, reflected) and the bridge's signing key"))
     claims, _ = _token(ctx)
@@ -115,8 +116,8 @@ def diagnose_sandbox(ctx: StepContext) -> list[Finding]:
         if extra:
             out.append(blocking(
                 "token.capability-excess", subject("Sandbox", SANDBOX_NAME, ns),
-                f"the {plan} plan's sandbox token carries capabilities the plan does not "
-                f"grant: {', '.join(extra)}",
+                f"the token of Sandbox {ns}/{SANDBOX_NAME} ({plan} plan) carries capabilities "
+                f"the plan does not grant: {', '.join(extra)}",
                 "fix the plan-to-capability mapping the sandbox controller uses (the sandbox "
                 f"chart's plan capabilities for {plan!r}) so tokens carry the plan's grants "
                 "only", excess=", ".join(extra), plan=plan))
@@ -125,7 +126,8 @@ def diagnose_sandbox(ctx: StepContext) -> list[Finding]:
         if missing and not extra:
             out.append(blocking(
                 "token.capability-missing", subject("Sandbox", SANDBOX_NAME, ns),
-                f"the {plan} plan's sandbox token lacks {', '.join(missing)}",
+                f"the token of Sandbox {ns}/{SANDBOX_NAME} ({plan} plan) lacks "
+                f"{', '.join(missing)}",
                 "fix the plan-to-capability mapping of the sandbox controller",
                 missing=", ".join(missing)))
     return out

@@ -40,7 +40,7 @@ def _admin_token(ctx: StepContext) -> str:
     s = ctx.state.secrets
     if "admin_token" in s:
         return s["admin_token"]
-    email = ctx.sov.secret_value(*SME_SECRETS, "ADMIN_EMAIL", label="sme-admin-email")
+    email = ctx.sov.secret_value(*SME_SECRETS, "ADMIN_EMAIL", sensitive=False)
     password = ctx.sov.secret_value(*SME_SECRETS, "ADMIN_PASSWORD", label="sme-admin-password")
     token = None
     if email and password:
