@@ -172,3 +172,18 @@ def unrouted_hosts(sov: Sovereign) -> list[Finding]:
             f"or publish {host} with an HTTPRoute",
             configured_in=where, served_hosts=", ".join(near[:10])))
     return out
+
+
+def findings_for_host(sov: Sovereign, host: str) -> list[Finding]:
+    """Why requests for `host` may not reach a backend: its routes' problems, or no route."""
+    mine = []
+    for route in sov.informers(gvr.HTTPROUTES).items():
+        if any(_host_matches(p, host) for p in (route.get("spec") or {}).get("hostnames") or []):
+            mine.append(subject_of(route))
+    found = [f for f in route_findings(sov) if f.subject in mine]
+    if not found and not host_is_served(sov, host):
+        found.append(blocking(
+            "route.host-unrouted", subject("Host", host),
+            f"no accepted HTTPRoute serves {host}: the platform's clients cannot reach it",
+            f"publish {host} with an HTTPRoute on the Sovereign's Gateway"))
+    return found

@@ -7,10 +7,10 @@ stall window (an emulator converges in about a second).
 
 from __future__ import annotations
 
-from ..diagnose import flux, pods, routes
+from ..diagnose import attribution, flux, pods, routes
 from ..kube import gvr
 from ..report.model import Finding
-from .model import Step, StepContext
+from .model import Diagnoser, Step, StepContext
 from .probes import cluster, kit, platform, sandbox, tenant, workloads
 from .probes import routes as route_probe
 
@@ -36,9 +36,14 @@ def _routes_and_hosts(ctx: StepContext) -> list[Finding]:
     return routes.route_findings(ctx.sov) + routes.unrouted_hosts(ctx.sov)
 
 
-def _gitea_path(ctx: StepContext) -> list[Finding]:
-    return [f for f in routes.route_findings(ctx.sov)
-            if "gitea" in str(f.subject)] + workloads.diagnose_workloads(ctx)
+def service_path(name: str) -> Diagnoser:
+    """Diagnose the way to `<name>.<fqdn>`: its routes, its backends, a stale chart."""
+
+    def diagnose(ctx: StepContext) -> list[Finding]:
+        host = f"{name}.{ctx.sov.fqdn}"
+        return attribution.with_stale_roots(ctx.sov, routes.findings_for_host(ctx.sov, host))
+
+    return diagnose
 
 
 def _sandbox(ctx: StepContext) -> list[Finding]:
@@ -69,7 +74,7 @@ STEPS: tuple[Step, ...] = (
          diagnosers=(workloads.diagnose_workloads,)),
     Step(7, "gitea-reachable", "Gitea answers through the gateway; admin basic auth works",
          platform.gitea_reachable, needs=(3, 5), timeout=5 * MIN, stall_after=2 * MIN,
-         watches=(gvr.SECRETS, gvr.HTTPROUTES), diagnosers=(_gitea_path,)),
+         watches=(gvr.SECRETS, gvr.HTTPROUTES), diagnosers=(service_path("gitea"),)),
     Step(8, "cutover-complete", "cutover steps 01..09 done; the provisioning token is a token",
          platform.cutover_complete, needs=(7,), timeout=20 * MIN, stall_after=5 * MIN,
          watches=(gvr.CONFIGMAPS, gvr.SECRETS, gvr.JOBS),
@@ -77,16 +82,20 @@ STEPS: tuple[Step, ...] = (
     Step(9, "newapi-ready", "the NewAPI bridge answers; its admin secret is where the "
          "sandbox controller reads it", platform.newapi_ready, needs=(3, 5),
          timeout=5 * MIN, stall_after=2 * MIN, watches=(gvr.SECRETS, gvr.DEPLOYMENTS),
-         diagnosers=(platform.diagnose_newapi,)),
+         diagnosers=(platform.diagnose_newapi, service_path("newapi"))),
     Step(10, "voucher-issued", "a sovereign-admin issues a voucher", tenant.voucher_issued,
-         needs=(3, 5), timeout=2 * MIN, stall_after=1 * MIN, watches=(gvr.SECRETS,)),
+         needs=(3, 5), timeout=2 * MIN, stall_after=1 * MIN, watches=(gvr.SECRETS,),
+         diagnosers=(service_path("marketplace"),)),
     Step(11, "tenant-signed-up", "a tenant identity and org exist", tenant.tenant_signed_up,
-         needs=(3, 5), timeout=2 * MIN, stall_after=1 * MIN, setup=tenant.sign_up),
+         needs=(3, 5), timeout=2 * MIN, stall_after=1 * MIN, setup=tenant.sign_up,
+         diagnosers=(service_path("marketplace"),)),
     Step(12, "voucher-checkout", "checkout with the voucher returns 200 and leads to the job",
-         tenant.voucher_checkout, needs=(10, 11), timeout=2 * MIN, stall_after=1 * MIN),
+         tenant.voucher_checkout, needs=(10, 11), timeout=2 * MIN, stall_after=1 * MIN,
+         diagnosers=(service_path("marketplace"),)),
     Step(13, "provisioning-job-done", "the provisioning job reports success",
          tenant.provisioning_job_done, needs=(8, 12), timeout=15 * MIN, stall_after=5 * MIN,
-         watches=(gvr.ORGANIZATIONS,), diagnosers=(tenant.diagnose_provisioning,)),
+         watches=(gvr.ORGANIZATIONS,),
+         diagnosers=(tenant.diagnose_provisioning, service_path("marketplace"))),
     Step(14, "organization-created", "the tenant's Organization CR is Ready and its Gitea "
          "org exists", tenant.organization_created, needs=(13,), timeout=5 * MIN,
          stall_after=2 * MIN, watches=(gvr.ORGANIZATIONS,),

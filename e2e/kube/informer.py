@@ -93,6 +93,11 @@ class Informer:
 
     def _relist(self) -> str:
         items, rv = self.kube.list(self.gvr, self.namespace)
+        api_version = f"{self.gvr.group}/{self.gvr.version}" if self.gvr.group else \
+            self.gvr.version
+        for item in items:  # list items carry no kind; watch events do
+            item.setdefault("kind", self.gvr.kind)
+            item.setdefault("apiVersion", api_version)
         with self._lock:
             self._items = {self._key(o): o for o in items}
         self._synced.set()
@@ -139,7 +144,7 @@ class Informer:
             except E2EError as e:
                 self._record_failure(e)
                 rv = ""
-            except Exception as e:  # noqa: BLE001 — a bug must surface, not kill the thread
+            except Exception as e:  # a bug must surface, not kill the thread
                 self._record_failure(HarnessBroken(f"informer {self.gvr}: "
                                                    f"{type(e).__name__}: {e}"))
                 rv = ""
