@@ -187,7 +187,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
     where = f" ({session.report_path})" if session.report_path else ""
     verdict = report.verdict.value
     ff = report.first_failure
-    if ff is not None and ff.status != StepStatus.PASS:
+    if ff is not None and ff.status not in (StepStatus.PASS, StepStatus.NOT_RUN):
         code = f" {ff.code}" if ff.code else ""
         terminalreporter.write_sep("=", f"cycle {report.cycle} {verdict}: stopped at "
                                         f"{ff.step} {ff.status.value}{code}{where}")
@@ -196,5 +196,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
             terminalreporter.write_line(f"  fix: {ff.finding.hint}")
     else:
         ran = sum(1 for s in report.steps if s.status == StepStatus.PASS)
+        skipped = sum(1 for s in report.steps if s.status == StepStatus.NOT_RUN)
+        note = f" ({skipped} not selected)" if skipped else ""
         terminalreporter.write_sep("=", f"cycle {report.cycle} {verdict}: {ran}/"
-                                        f"{len(report.steps)} steps passed{where}")
+                                        f"{len(report.steps)} steps passed{note}{where}")

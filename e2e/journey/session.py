@@ -19,7 +19,7 @@ from ..config import Settings
 from ..kube.client import KubeClient, load_api_client
 from ..providers import Attachment, Provider, provider_for
 from ..redact import Redactor
-from ..report.model import CycleReport, StepResult, Target
+from ..report.model import CycleReport, StepResult, StepStatus, Target
 from ..report.store import ReportStore
 from ..sovereign import Sovereign
 from .model import JourneyState, Step, StepContext
@@ -97,7 +97,13 @@ class JourneySession:
         return self.finish()
 
     def finish(self) -> CycleReport:
+        """Close the report: steps never reached are NOT-RUN (a partial selection, or a
+        walk stopped at its first failure); the verdict follows from the steps."""
         assert self.report is not None
+        for step in self.report.steps:
+            if step.status in (StepStatus.PENDING, StepStatus.RUNNING):
+                self.report = self.report.with_step(step.model_copy(update={
+                    "status": StepStatus.NOT_RUN, "progress": "not run"}))
         self.report = self.report.with_updates(ended_at=datetime.now(UTC))
         self._save()
         return self.report

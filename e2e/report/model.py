@@ -85,6 +85,7 @@ class StepStatus(StrEnum):
     STUCK = "STUCK"
     TIMEOUT = "TIMEOUT"
     BLOCKED = "BLOCKED"
+    NOT_RUN = "NOT-RUN"  # not selected in a partial run (e.g. `-k "journey and routes"`)
 
     @property
     def finished(self) -> bool:
@@ -98,6 +99,7 @@ class Verdict(StrEnum):
     STUCK = "STUCK"
     TIMEOUT = "TIMEOUT"
     IN_FLIGHT = "IN-FLIGHT"
+    INCOMPLETE = "INCOMPLETE"  # the run ended with steps not run and none failed
 
     @property
     def completed(self) -> bool:
@@ -117,6 +119,7 @@ _STEP_TO_VERDICT = {
     StepStatus.BLOCKED: Verdict.FAIL,  # a needed step did not pass: the cycle failed
     StepStatus.STUCK: Verdict.STUCK,
     StepStatus.TIMEOUT: Verdict.TIMEOUT,
+    StepStatus.NOT_RUN: Verdict.INCOMPLETE,
 }
 
 

@@ -68,6 +68,11 @@ def signoff(reports: Sequence[CycleReport], *, require_passes: int = 1) -> Signo
             Reason(cycle=latest.cycle, step=stop.id if stop else None, code=None,
                    message="the latest cycle is IN-FLIGHT",
                    hint="wait for it to finish (or for the run to be rerun), then sign off"),))
+    if latest.verdict is Verdict.INCOMPLETE:
+        return Signoff(go=False, cycles=(latest.cycle,), reasons=(
+            Reason(cycle=latest.cycle, step=None, code=None,
+                   message="the latest cycle ran only some steps (INCOMPLETE)",
+                   hint="sign off on a full journey: pytest -k journey"),))
     completed = [r for r in ordered if r.verdict.completed]
     considered = completed[-require_passes:]
     reasons = [reason for r in considered for reason in _reasons(r)]

@@ -146,4 +146,6 @@ def test_cycle_ids_sort_numerically() -> None:
 
 def test_verdict_value_is_hyphenated() -> None:
     assert Verdict.IN_FLIGHT.value == "IN-FLIGHT" and str(Verdict.IN_FLIGHT) == "IN-FLIGHT"
-    assert {s.value for s in StepStatus} == {s.name for s in StepStatus}
+    # Multi-word values are hyphenated like the verdict; single words equal their names.
+    assert {s.value for s in StepStatus} == {s.name.replace("_", "-") for s in StepStatus}
+    assert StepStatus.NOT_RUN.value == "NOT-RUN"

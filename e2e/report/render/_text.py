@@ -14,6 +14,7 @@ STATUS_ICON = {
     StepStatus.BLOCKED: "⛔",
     StepStatus.RUNNING: "🔄",
     StepStatus.PENDING: "·",
+    StepStatus.NOT_RUN: "–",
 }
 
 VERDICT_ICON = {
@@ -22,6 +23,7 @@ VERDICT_ICON = {
     Verdict.STUCK: "⏸️",
     Verdict.TIMEOUT: "⌛",
     Verdict.IN_FLIGHT: "🔄",
+    Verdict.INCOMPLETE: "◐",
 }
 
 

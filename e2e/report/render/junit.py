@@ -52,6 +52,8 @@ def _testcase(suite: ET.Element, cycle: str, step: StepResult) -> None:
     elif step.status is StepStatus.BLOCKED:
         ET.SubElement(case, "skipped",
                       message=f"BLOCKED: needed step {step.blocked_by or '?'} did not pass")
+    elif step.status is StepStatus.NOT_RUN:
+        ET.SubElement(case, "skipped", message="NOT-RUN: not selected in this run")
     elif step.status is not StepStatus.PASS:
         ET.SubElement(case, "skipped", message=f"{step.status}: cycle still in flight")
     evidence = [f"--- {e.name} ({e.content_type})\n{e.text}" for e in step.evidence]

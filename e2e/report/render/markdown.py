@@ -18,7 +18,8 @@ def render(report: CycleReport) -> str:
     lines += _header(report)
     lines += _steps_table(report)
     troubled = [s for s in report.steps
-                if (s.status.finished and s.status is not StepStatus.PASS) or s.findings]
+                if (s.status.finished and s.status not in (StepStatus.PASS, StepStatus.NOT_RUN))
+                or s.findings]
     # A BLOCKED step with nothing of its own to show is one line, not a section each.
     quiet = [s for s in troubled
              if s.status is StepStatus.BLOCKED and not s.findings and not s.evidence]
@@ -45,6 +46,10 @@ def _header(report: CycleReport) -> list[str]:
     elif verdict is Verdict.IN_FLIGHT:
         where = f" at `{stop.id}` ({_inline(stop.title)})" if stop else ""
         lines.append(f"**{verdict}**{where}: the cycle has not finished.")
+    elif verdict is Verdict.INCOMPLETE:
+        ran = sum(1 for s in report.steps if s.status is StepStatus.PASS)
+        lines.append(f"**{verdict}**: {ran} step(s) run, all passed; the others were not "
+                     "selected in this run.")
     else:
         failure = report.first_failure
         assert failure is not None and stop is not None
