@@ -71,3 +71,42 @@ def test_emulator_up_serves_and_stops_cleanly(tmp_path: Path, sig: signal.Signal
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def _up_with(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    kubeconfig = tmp_path / "kc.yaml"
+    return subprocess.run(
+        [sys.executable, "-m", "e2e.cli", "emulator", "up", "--kubeconfig", str(kubeconfig),
+         *extra], capture_output=True, text=True, timeout=READY_TIMEOUT, cwd=REPO)
+
+
+def test_overlay_without_kustomization_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    done = _up_with(tmp_path, "--overlay", str(tmp_path / "empty"))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no kustomization.yaml" in lines[0], done.stderr
+    assert done.stdout == ""
+    assert not (tmp_path / "kc.yaml").exists()  # nothing half-written
+
+
+def test_overlay_patching_a_missing_object_names_file_and_object(tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(
+        "patches:\n"
+        "  - target: {kind: HelmRelease, name: bp-nothing, namespace: flux-system}\n"
+        "    patch: |\n"
+        "      spec: {values: {a: 1}}\n")
+    done = _up_with(tmp_path, "--overlay", str(overlay))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "kustomization.yaml" in lines[0] and "bp-nothing" in lines[0]
+    assert not (tmp_path / "kc.yaml").exists()
+
+
+def test_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
+    done = _up_with(tmp_path, "--frobnicate")
+    assert done.returncode == 2
+    assert "unrecognized arguments: --frobnicate" in done.stderr

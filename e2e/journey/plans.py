@@ -1,7 +1,7 @@
 """What each plan may do: the capability ladder the harness expects a sandbox token to carry.
 
 This is the harness's own statement of the platform's contract (from the platform's plan
-ladder commit), deliberately not imported from the platform or the emulator: a token is
+ladder commit), deliberately not imported from the platform or its stand-ins: a token is
 checked against what the plan should grant, not against what the controller computed.
 """
 

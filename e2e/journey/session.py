@@ -1,7 +1,7 @@
 """One journey against one target: bring it up, walk the steps, keep the cycle report.
 
 Used by the pytest plugin (one test item per step) and by the fault scenarios (whole
-journeys against overlaid emulated Sovereigns). The report is written after every step
+journeys against overlaid Sovereigns). The report is written after every step
 change, so a killed run leaves an IN-FLIGHT report that says where it was.
 """
 

@@ -2,7 +2,7 @@
 
 Timeouts and stall windows suit a real cluster (image pulls, Flux intervals); they are
 overridable per step (`--step-timeout`, `--step-stall`), and a target may shorten the
-stall window (an emulator converges in about a second).
+stall window (see the provider's Attachment.stall_after).
 """
 
 from __future__ import annotations

@@ -1,0 +1,59 @@
+"""Every Finding code the harness can emit, with a one-line title: the single list of root
+causes. Reports group failures by these codes (Allure categories, history, signoff).
+
+A diagnoser that emits a code not listed here still works (its failure lands in the
+"no known Finding code" group), but tests/report/test_allure_categories.py scans the
+diagnosers and probes and fails until the code is added here.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+__all__ = ["CODES", "is_known", "title"]
+
+# code -> what it means, in a few words (the Allure category name is "<code>: <title>").
+CODES: Final = MappingProxyType({
+    # the harness itself
+    "step.setup-failed": "a step could not start (platform endpoint refused or unreachable)",
+    # Flux / the bootstrap kit
+    "flux.install-failed": "a HelmRelease failed to install or upgrade",
+    "flux.artifact-failed": "a HelmRelease's chart could not be fetched",
+    "flux.dependency-root": "HelmReleases wait on a failed dependency",
+    "flux.chart-pin-lag": "a HelmRelease is pinned to a stale chart version",
+    # pods
+    "pod.secret-missing": "a pod needs a Secret (or key) that does not exist",
+    "pod.probe-http-error": "a pod's HTTP probe answers an error status",
+    "pod.crashloop": "a container is in CrashLoopBackOff",
+    "pod.image-pull": "a container image cannot be pulled",
+    # Gateway API routes
+    "route.parent-missing": "an HTTPRoute's parent Gateway does not exist",
+    "route.not-accepted": "an HTTPRoute is not accepted by its Gateway",
+    "route.backend-missing": "an HTTPRoute's backend Service does not exist",
+    "route.refs-unresolved": "an HTTPRoute's references do not resolve",
+    "route.host-unrouted": "no accepted HTTPRoute serves a host the platform uses",
+    # Gitea
+    "gitea.token-is-password": "a Gitea token Secret holds the admin password",
+    "gitea.token-invalid": "a Gitea token is refused by Gitea",
+    # cutover and the platform services
+    "cutover.step-failed": "a cutover step failed",
+    "sandbox.no-admin-secret": "the sandbox controller has no NewAPI admin Secret",
+    # the tenant's journey
+    "marketplace.slug-taken": "the tenant slug is already taken",
+    "marketplace.checkout-refused": "the marketplace refused the checkout",
+    "provisioning.job-failed": "the provisioning job failed",
+    "newapi.mint-refused": "NewAPI refused to mint the sandbox token",
+    "token.capability-excess": "a sandbox token carries capabilities its plan does not grant",
+    "token.capability-missing": "a sandbox token lacks capabilities its plan grants",
+})
+
+
+def is_known(code: str) -> bool:
+    return code in CODES
+
+
+def title(code: str) -> str:
+    """The code's title; an unknown code says so instead of failing (reports must render)."""
+    return CODES.get(code, "not in the list of known Finding codes")
+
