@@ -153,7 +153,7 @@ def run_once(timeout: float) -> RunResult:
         fut = asyncio.run_coroutine_threadsafe(conv.wait(timeout), thread.loop)
         try:
             marks = fut.result(timeout + 5)
-        except (TimeoutError, asyncio.TimeoutError) as e:
+        except TimeoutError as e:
             raise SystemExit(
                 f"harness error: not converged within {timeout:.0f}s: "
                 f"releases ready {sum(conv.releases.values())}/{len(conv.releases)}, "

@@ -107,9 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
-    from e2e.faults import discover
-
     import stubs.emulator.assemble  # noqa: F401  imports are not part of any run's time
+    from e2e.faults import discover
 
     faults = [f for f in discover(FAULTS_DIR) if not args.only or f.name in args.only]
     if not faults:

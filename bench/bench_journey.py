@@ -171,13 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.steps:
         for sid in results[0].step_s:
             print(f"  {sid:<32} {med([r.step_s[sid] for r in results]):>6.2f}s")
-    print(f"request log before run_all: {sorted(before)} (the emulator's own controllers "
-          f"make no HTTP requests); server and client counts "
-          f"{'agree in every run' if not mismatched else 'DIFFER in %d run(s)' % len(mismatched)}")
+    agreement = ("agree in every run" if not mismatched
+                 else f"DIFFER in {len(mismatched)} run(s)")
+    print(f"request log when start() returned: {sorted(before)} request(s); server log "
+          f"and harness client counts {agreement} (the emulator's in-process controllers "
+          "add nothing to the log)")
+    verdicts = ", ".join(f"{v} x{n}" for v, n in Counter(r.verdict for r in results).items())
     print(f"journey {journey:.2f}s ({'meets' if journey < AIM_S else 'misses'} the "
           f"{AIM_S:.0f}s aim), {requests:g} Kubernetes API requests "
           f"({'meets' if requests < AIM_REQUESTS else 'misses'} the {AIM_REQUESTS} aim); "
-          f"median of {len(results)}, verdicts {Counter(r.verdict for r in results)}")
+          f"median of {len(results)}, verdicts {verdicts}")
     if failed:
         print(f"harness error: {len(failed)} journey(s) against the clean emulator did not "
               "pass", file=sys.stderr)

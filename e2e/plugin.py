@@ -171,7 +171,9 @@ def expect_pass(result: StepResult) -> None:
     if result.status == StepStatus.PASS:
         return
     cause = result.root_cause
-    lines = [f"{result.id} {result.status.value}: {result.progress}"]
+    # The root cause's code leads the message: Allure's categories match on it.
+    code = f"{cause.code} " if cause is not None else ""
+    lines = [f"{code}{result.id} {result.status.value}: {result.progress}"]
     if cause is not None:
         lines.append(f"  {cause.code} {cause.subject or ''}: {cause.message}")
         lines.append(f"  fix: {cause.hint}")
@@ -200,3 +202,43 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
         note = f" ({skipped} not selected)" if skipped else ""
         terminalreporter.write_sep("=", f"cycle {report.cycle} {verdict}: {ran}/"
                                         f"{len(report.steps)} steps passed{note}{where}")
+
+
+# ---- Allure (--alluredir from allure-pytest) ----------------------------------------------
+# Additive: attaches each journey step's evidence and findings to its Allure test result and
+# writes the launch files (categories.json, environment.properties). Idle without --alluredir.
+
+def _alluredir(config: pytest.Config) -> str | None:
+    return getattr(config.option, "allure_report_dir", None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    result = getattr(item, "funcargs", {}).get("journey_step")
+    session = item.config.stash.get(SESSION_KEY, None)
+    if _alluredir(item.config) and isinstance(result, StepResult) and session is not None:
+        from .report.render.allure import attach_step
+
+        attach_step(result, session.redactor)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    alluredir = _alluredir(config)
+    if not alluredir:
+        return
+    from pathlib import Path
+
+    from . import __version__
+    from .redact import Redactor
+    from .report.render.allure import environment, write_launch_files
+
+    journey = config.stash.get(SESSION_KEY, None)
+    settings = _settings(config)
+    env = environment(journey.report if journey else None, provider=settings.sovereign,
+                      fqdn=settings.fqdn, cycle=settings.cycle, version=__version__)
+    # Under xdist the worker that ran the journey knows the target; the controller does not.
+    controller = config.pluginmanager.has_plugin("dsession")
+    write_launch_files(Path(alluredir), None if controller else env,
+                       journey.redactor if journey else Redactor())

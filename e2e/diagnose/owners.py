@@ -20,8 +20,12 @@ def _selects(workload: Obj, pod: Obj) -> bool:
 
 def workload_of(sov: Sovereign, pod: Obj) -> Obj | None:
     ns = namespace_of(pod)
+
+    def same_namespace(obj: Obj) -> bool:
+        return namespace_of(obj) == ns
+
     for t in WORKLOAD_TYPES:
-        for w in sov.informers(t).items(lambda o, ns=ns: namespace_of(o) == ns):
+        for w in sov.informers(t).items(same_namespace):
             if _selects(w, pod):
                 return w
     return None

@@ -112,7 +112,7 @@ def _host_matches(pattern: str, host: str) -> bool:
 def served_hosts(sov: Sovereign) -> list[str]:
     """Hostname patterns of routes Accepted on an existing Gateway."""
     existing = gateways(sov)
-    out = []
+    out: list[str] = []
     for route in sov.informers(gvr.HTTPROUTES).items():
         ok = any((ns, n) in existing and (cond(parent_status(route, ns, n), "Accepted") or {})
                  .get("status") == "True" for ns, n, _ in parent_refs(route))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..config import Settings
 from ..errors import ProviderError
+from .base import Attachment
 
 
 class KindProvider:
@@ -12,7 +13,7 @@ class KindProvider:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def create_or_attach(self) -> None:  # type: ignore[override]
+    def create_or_attach(self) -> Attachment:
         raise ProviderError(
             "--sovereign kind is not available yet: the kind provider (cluster config, Cilium "
             "with Gateway API, Gitea and stub NewAPI containers, Flux, the bootstrap-kit) "

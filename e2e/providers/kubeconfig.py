@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..config import Settings
 from ..errors import ConfigError
 from ..kube import gvr
@@ -36,16 +38,16 @@ class KubeconfigProvider:
         """Attached, not created: nothing to tear down."""
 
 
-def _fqdn_from_gateway(gw: dict[str, object] | None) -> str | None:
-    for listener in ((gw or {}).get("spec") or {}).get("listeners") or []:  # type: ignore[union-attr]
+def _fqdn_from_gateway(gw: dict[str, Any] | None) -> str | None:
+    for listener in ((gw or {}).get("spec") or {}).get("listeners") or []:
         host = str(listener.get("hostname") or "")
         if host.startswith("*."):
             return host[2:]
     return None
 
 
-def _address_from_gateway(gw: dict[str, object] | None) -> str | None:
-    for addr in ((gw or {}).get("status") or {}).get("addresses") or []:  # type: ignore[union-attr]
+def _address_from_gateway(gw: dict[str, Any] | None) -> str | None:
+    for addr in ((gw or {}).get("status") or {}).get("addresses") or []:
         if addr.get("value"):
             return f"https://{addr['value']}"
     return None

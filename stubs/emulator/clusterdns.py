@@ -146,7 +146,9 @@ def _slice_port(es: dict[str, Any], svc_port: dict[str, Any]) -> int | None:
                 return int(p["port"])
         return None
     target = svc_port.get("targetPort", svc_port.get("port"))
-    return int(target) if isinstance(target, int) or str(target).isdigit() else None
+    if isinstance(target, int):
+        return target
+    return int(target) if isinstance(target, str) and target.isdigit() else None
 
 
 class ClusterTransport(httpx.AsyncBaseTransport):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...diagnose import gitea as gitea_diag
 from ...diagnose.findings import blocking, subject
 from ...kube import gvr
@@ -86,8 +88,8 @@ def diagnose_cutover(ctx: StepContext) -> list[Finding]:
     return out
 
 
-def _env_secret_ref(deploy: dict[str, object], env_name: str) -> dict[str, object] | None:
-    spec = ((deploy.get("spec") or {}).get("template") or {}).get("spec") or {}  # type: ignore[union-attr]
+def _env_secret_ref(deploy: dict[str, Any], env_name: str) -> dict[str, Any] | None:
+    spec = ((deploy.get("spec") or {}).get("template") or {}).get("spec") or {}
     for c in spec.get("containers") or []:
         for env in c.get("env") or []:
             if env.get("name") == env_name:

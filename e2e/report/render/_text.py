@@ -14,7 +14,7 @@ STATUS_ICON = {
     StepStatus.BLOCKED: "⛔",
     StepStatus.RUNNING: "🔄",
     StepStatus.PENDING: "·",
-    StepStatus.NOT_RUN: "–",
+    StepStatus.NOT_RUN: "⊘",
 }
 
 VERDICT_ICON = {

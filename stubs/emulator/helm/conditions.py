@@ -18,7 +18,7 @@ def get(status: Status, type_: str) -> dict[str, Any] | None:
 
 def is_true(status: Status, type_: str) -> bool:
     c = get(status, type_)
-    return bool(c) and c.get("status") == "True"
+    return c is not None and c.get("status") == "True"
 
 
 def mark(status: Status, type_: str, value: str, reason: str, message: str,

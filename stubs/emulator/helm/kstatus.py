@@ -23,7 +23,7 @@ def _cond(obj: Mapping[str, Any], type_: str) -> Mapping[str, Any] | None:
 
 def _is_true(obj: Mapping[str, Any], type_: str) -> bool:
     c = _cond(obj, type_)
-    return bool(c) and c.get("status") == "True"
+    return c is not None and c.get("status") == "True"
 
 
 def compute(obj: Mapping[str, Any]) -> tuple[str, str]:
