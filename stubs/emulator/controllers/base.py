@@ -116,9 +116,6 @@ class Controller:
         self._timers.clear()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        # Collect the cancelled tasks; their exceptions were logged by the worker already.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
