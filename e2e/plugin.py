@@ -112,12 +112,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                              indirect=True)
 
 
+# tryfirst: xdist's worker reads xdist_group marks in its own modifyitems hook, which
+# would otherwise run before this one and never see the mark.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "journey_step" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.journey)
-            # Keep a journey's steps on one worker under `-n N --dist loadgroup`.
-            item.add_marker(pytest.mark.xdist_group("sovereign-journey"))
+            # Keep a journey's steps on one worker under `-n N --dist loadgroup`; one group
+            # per module, so two journey modules run on two workers (two Sovereigns).
+            module = item.nodeid.split("::", 1)[0]
+            item.add_marker(pytest.mark.xdist_group(f"sovereign-journey:{module}"))
 
 
 class _LiveProgress:
@@ -125,6 +130,8 @@ class _LiveProgress:
 
     def __init__(self, config: pytest.Config) -> None:
         self.reporter = config.pluginmanager.get_plugin("terminalreporter")
+        # Lines must reach the terminal while output capture is on (as live logging does).
+        self.capture = config.pluginmanager.get_plugin("capturemanager")
         self.enabled = self.reporter is not None and config.get_verbosity() >= 0 and \
             not hasattr(config, "workerinput")
         self._last = 0.0
@@ -134,8 +141,12 @@ class _LiveProgress:
         if not self.enabled or elapsed < 2.0 or now - self._last < 2.0:
             return
         self._last = now
-        self.reporter.write_line(  # type: ignore[union-attr]
-            f"  [{step.id}] {elapsed:5.1f}s waiting for: {waiting_for[:160]}")
+        line = f"  [{step.id}] {elapsed:5.1f}s waiting for: {waiting_for[:160]}"
+        if self.capture is not None:
+            with self.capture.global_and_fixture_disabled():
+                self.reporter.write_line(line)  # type: ignore[union-attr]
+        else:
+            self.reporter.write_line(line)  # type: ignore[union-attr]
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..errors import E2EError
 from ..kube import gvr
 from ..kube.status import name_of, namespace_of
 from ..report.model import Finding
@@ -125,28 +126,29 @@ def host_is_served(sov: Sovereign, host: str) -> bool:
     return any(_host_matches(p, host) for p in served_hosts(sov))
 
 
-URL_RE = re.compile(r"(?:https?|oci)://([a-z0-9.-]+)", re.I)
+URL_RE = re.compile(r"((?:https?|oci)://([a-z0-9.-]+)\S*)", re.I)
+REGISTRY_HEADER = "docker-distribution-api-version"
 
 
-def configured_hosts(sov: Sovereign) -> dict[str, str]:
-    """host -> where it is configured, for hosts under the Sovereign's FQDN."""
-    found: dict[str, str] = {}
+def configured_hosts(sov: Sovereign) -> dict[str, list[tuple[str, str]]]:
+    """host -> [(URL, where it is configured)], for hosts under the Sovereign's FQDN.
+
+    Values (what an operator sets) come first: a HelmRepository URL rewritten from a
+    value is a consequence, the value is the cause."""
+    found: dict[str, list[tuple[str, str]]] = {}
 
     def scan(text: str, where: str) -> None:
         for m in URL_RE.finditer(text):
-            host = m.group(1).lower()
-            if host.endswith("." + sov.fqdn) and host not in found:
-                found[host] = where
+            url, host = m.group(1).rstrip("'\",}"), m.group(2).lower()
+            if host.endswith("." + sov.fqdn):
+                found.setdefault(host, []).append((url, where))
 
-    for repo in sov.informers(gvr.HELMREPOSITORIES).items():
-        scan(str((repo.get("spec") or {}).get("url", "")),
-             f"HelmRepository {namespace_of(repo)}/{name_of(repo)} spec.url")
+    for hr in sov.informers(gvr.HELMRELEASES).items():
+        for path, value in _leaves((hr.get("spec") or {}).get("values") or {}):
+            scan(str(value), f"HelmRelease {namespace_of(hr)}/{name_of(hr)} values.{path}")
     for cm in sov.informers(gvr.CONFIGMAPS).items():
         for k, v in ((cm.get("data") or {}).items()):
             scan(str(v), f"ConfigMap {namespace_of(cm)}/{name_of(cm)} {k}")
-    for hr in sov.informers(gvr.HELMRELEASES).items():
-        scan(repr((hr.get("spec") or {}).get("values") or {}),
-             f"HelmRelease {namespace_of(hr)}/{name_of(hr)} values")
     for d in sov.informers(gvr.DEPLOYMENTS).items():
         for c in (((d.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
                 "containers") or []:
@@ -154,23 +156,60 @@ def configured_hosts(sov: Sovereign) -> dict[str, str]:
                 if env.get("value"):
                     scan(str(env["value"]), f"Deployment {namespace_of(d)}/{name_of(d)} env "
                                             f"{env.get('name')}")
+    for repo in sov.informers(gvr.HELMREPOSITORIES).items():
+        scan(str((repo.get("spec") or {}).get("url", "")),
+             f"HelmRepository {namespace_of(repo)}/{name_of(repo)} spec.url")
     return found
+
+
+def _leaves(values: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(values, dict):
+        return [leaf for k, v in values.items()
+                for leaf in _leaves(v, f"{prefix}.{k}" if prefix else str(k))]
+    if isinstance(values, list):
+        return [leaf for i, v in enumerate(values) for leaf in _leaves(v, f"{prefix}[{i}]")]
+    return [(prefix, values)]
+
+
+def registry_hosts(sov: Sovereign, candidates: list[str]) -> list[str]:
+    """Published hosts that answer the OCI distribution API's version check (`GET /v2/`)."""
+    out = []
+    for host in candidates:
+        key = f"registry:{host}"
+        if key not in sov.memo:
+            try:
+                resp = sov.http.request("GET", host, "/v2/")
+                sov.memo[key] = resp.status_code in (200, 401) and \
+                    REGISTRY_HEADER in resp.headers
+            except E2EError:
+                sov.memo[key] = False
+        if sov.memo[key]:
+            out.append(host)
+    return out
 
 
 def unrouted_hosts(sov: Sovereign) -> list[Finding]:
     out: list[Finding] = []
     patterns = served_hosts(sov)
-    for host, where in sorted(configured_hosts(sov).items()):
+    for host, places in sorted(configured_hosts(sov).items()):
         if any(_host_matches(p, host) for p in patterns):
             continue
-        near = sorted(p for p in patterns if p.split(".", 1)[-1] == host.split(".", 1)[-1])
+        url, where = places[0]
+        others = len(places) - 1
+        also = f" ({others} more place(s) use it, e.g. {places[-1][1]})" if others else ""
+        published = sorted(p for p in patterns if not p.startswith("*"))
+        if any(u.lower().startswith("oci://") for u, _ in places):  # used as a registry
+            registries = registry_hosts(sov, published)
+            suggestion = f"the registry the Sovereign publishes ({', '.join(registries)})" \
+                if registries else "a host an HTTPRoute publishes"
+        else:
+            suggestion = f"a host an HTTPRoute publishes ({', '.join(published[:8])})"
         out.append(blocking(
             "route.host-unrouted", subject("Host", host),
-            f"{where} uses https://{host}, but no accepted HTTPRoute serves {host}: every "
-            "request to it ends at the gateway (404/EOF)",
-            f"use a host an HTTPRoute publishes ({', '.join(near[:6]) or 'none'}) in {where}, "
-            f"or publish {host} with an HTTPRoute",
-            configured_in=where, served_hosts=", ".join(near[:10])))
+            f"{where} is {url}{also}, but no accepted HTTPRoute serves {host}: every "
+            "request to it ends at the gateway (404, or EOF for a registry client)",
+            f"use {suggestion} in {where}, or publish {host} with an HTTPRoute",
+            configured_in=where, url=url, places=str(len(places))))
     return out
 
 

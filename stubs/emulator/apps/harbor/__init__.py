@@ -48,7 +48,9 @@ def registry_app(index: ChartIndex) -> web.Application:
         return index.get(name, request.match_info["ref"])
 
     async def ping(request: web.Request) -> web.Response:
-        return web.json_response({})
+        # The distribution API's version check: registries identify themselves by header.
+        return web.json_response({}, headers={
+            "Docker-Distribution-Api-Version": "registry/2.0"})
 
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"status": "healthy"})
