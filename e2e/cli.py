@@ -49,6 +49,9 @@ def _build_parser() -> argparse.ArgumentParser:
                     help="overlay directory (DIR/kustomization.yaml: extra manifests and "
                          "patches) applied to the default Sovereign; repeatable")
     _add_report_commands(sub)
+    # Listed for `sovereign-e2e --help`; its arguments never reach argparse (see main).
+    sub.add_parser("run", add_help=False, help="run the journey with pytest (every argument "
+                                               "goes to pytest; `run --help` for more)")
     return parser
 
 
@@ -140,7 +143,48 @@ async def _emulator_up(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- run: pytest is the engine -----------------------------------------------------------
+
+RUN_USAGE = "usage: sovereign-e2e run [PYTEST ARGS...]"
+
+
+def _default_run_args() -> list[str]:
+    """`-k journey` on the scenarios of the repo this package runs from, if there is one
+    (an editable install or a checkout); otherwise pytest's own default, the current dir."""
+    scenarios = Path(__file__).resolve().parent.parent / "scenarios"
+    return ["-k", "journey", *([str(scenarios)] if scenarios.is_dir() else [])]
+
+
+def _run_help() -> str:
+    from e2e.plugin import HELP
+
+    options = "\n".join(f"  --{name.replace('_', '-'):<20} {text}"
+                        for name, text in HELP.items())
+    return (f"{RUN_USAGE}\n\n"
+            "Run pytest with the sovereign-e2e plugin (it loads by itself) and exit with "
+            "pytest's exit code.\nEvery argument goes to pytest unchanged; with none, "
+            f"this runs: pytest {' '.join(_default_run_args())}\n\n"
+            "Examples:\n"
+            "  sovereign-e2e run -k journey --sovereign kubeconfig --kubeconfig t23.yaml\n"
+            "  sovereign-e2e run -k 'journey and routes' --alluredir allure-results\n\n"
+            f"The Sovereign options (also settable in pytest ini as sovereign_<name>):\n"
+            f"{options}\n\n"
+            "All of pytest's options: pytest --help\n")
+
+
+def _run(args: list[str]) -> int:
+    if any(a in ("-h", "--help") for a in args):
+        sys.stdout.write(_run_help())
+        return 0
+    import pytest
+
+    return int(pytest.main(args or _default_run_args()))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["run"]:
+        return _run(argv[1:])
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:

@@ -40,9 +40,9 @@ def diagnose_token(sov: Sovereign, token: str, token_ref: str,
         return [blocking(
             "gitea.token-is-password", subj,
             f"{token_ref} is not a Gitea access token: it {how} (last eight characters "
-            f"…{token[-8:]} match), so `Authorization: token` is refused "
-            f"({result.status} {result.message!r}) while basic auth with it works; every "
-            "Gitea call the provisioning service makes fails",
+            f"…{token[-8:]} match): Gitea refuses it as a token ({result.status} "
+            f"{result.message!r}) while basic auth with it works, so every Gitea call the "
+            "provisioning service makes fails",
             "mint a real token (cutover step 09 gitea-token-mint: POST "
             "/api/v1/users/<admin>/tokens with basic auth) and store its sha1 in "
             f"{ns}/{name}.{key}; do not mirror the admin password into it",
