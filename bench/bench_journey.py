@@ -90,6 +90,11 @@ class RunResult:
     def journey_s(self) -> float:
         return self.start_s + self.steps_s
 
+    @property
+    def slowest(self) -> str:
+        sid, secs = max(self.step_s.items(), key=lambda kv: kv[1])
+        return f"{sid} {secs:.2f}s"
+
 
 def run_once(counter: ClientCounter) -> RunResult:
     from e2e.config import Settings
@@ -145,13 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     counter.install()
     results: list[RunResult] = []
     print(f"{'run':>3} {'start':>6} {'steps':>6} {'journey':>8} {'close':>6} {'verdict':>7} "
-          f"{'reqs':>5} {'client':>6}  server requests by verb (client split)")
+          f"{'reqs':>5} {'client':>6}  {'slowest step':<33} server requests by verb "
+          "(client split)")
     for i in range(1, args.runs + 1):
         r = run_once(counter)
         results.append(r)
         print(f"{i:>3} {r.start_s:>5.2f}s {r.steps_s:>5.2f}s {r.journey_s:>7.2f}s "
               f"{r.close_s:>5.2f}s {r.verdict:>7} {r.server.total():>5} {r.client.total():>6}"
-              f"  {fmt_verbs(r.server)}  ({fmt_verbs(r.client)})", flush=True)
+              f"  {r.slowest:<33} {fmt_verbs(r.server)}  ({fmt_verbs(r.client)})", flush=True)
 
     failed = [r for r in results if r.verdict != "PASS"]
     before = {r.server_before for r in results}

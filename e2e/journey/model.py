@@ -87,7 +87,7 @@ class Step:
     # Steps that act (issue a voucher, check out) do it once before probing.
     setup: Action | None = None
     # Upper bound between probe evaluations when no watched object changes (HTTP probes).
-    poll_max: float = 2.0
+    poll_max: float = 1.0
 
     @property
     def id(self) -> str:

@@ -27,7 +27,13 @@ ProgressCallback = Callable[[Step, float, str], None]
 class Timing:
     """How long to wait, per step, after config overrides."""
 
-    confirm_after: float = 3.0  # a blocking finding must hold this long before FAIL
+    confirm_after: float = 3.0  # a blocking finding must hold this long before FAIL...
+    confirm_share: float = 0.01  # ...but no longer than this share of the step's timeout
+    confirm_min: float = 1.0
+
+    def confirm_for(self, timeout: float) -> float:
+        return max(min(self.confirm_after, self.confirm_share * timeout),
+                   min(self.confirm_min, self.confirm_after))
     diagnose_every: float = 1.0  # diagnosers at most this often while the fingerprint holds
     poll_min: float = 0.05
 
@@ -115,6 +121,7 @@ class JourneyRunner:
                              [_harness_finding(step, e)], [], 0)
 
         deadline = started + timeout
+        confirm = self.timing.confirm_for(timeout)
         last_fp: str | None = None
         last_change = started
         blocking_since: dict[str, float] = {}
@@ -152,7 +159,7 @@ class JourneyRunner:
             keys = {_key(f) for f in blocking}
             blocking_since = {k: blocking_since.get(k, now) for k in keys}
             confirmed = [f for f in blocking
-                         if now - blocking_since[_key(f)] >= self.timing.confirm_after]
+                         if now - blocking_since[_key(f)] >= confirm]
             if confirmed:
                 return self._end(result, StepStatus.FAIL, progress.description,
                                  _blocking_first(findings), list(progress.evidence), attempts)
@@ -169,7 +176,7 @@ class JourneyRunner:
             wake_in = min(interval, deadline - now, max(0.0, last_change + stall_after - now))
             if blocking:
                 wake_in = min(wake_in, max(0.01, min(
-                    blocking_since[_key(f)] + self.timing.confirm_after - now
+                    blocking_since[_key(f)] + confirm - now
                     for f in blocking)))
             new = informers.wait_for_change(seen, wake_in)
             if new != seen:
