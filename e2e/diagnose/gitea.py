@@ -1,10 +1,13 @@
 """Gitea credential families: a token that is really a password, a token that is not valid.
 
-Secrets are compared, never shown: equality and the last eight characters (which Gitea
-itself shows as `token_last_eight`) are the only things a Finding may say about them.
+Secrets are compared, never shown: equality, and the last eight characters of a value that
+has a Gitea token's shape (Gitea itself shows them as `token_last_eight`), are the only
+things a Finding may say about them. Of a password, eight characters are too much of it.
 """
 
 from __future__ import annotations
+
+import re
 
 from ..clients.result import CallResult
 from ..report.model import Finding
@@ -13,6 +16,12 @@ from .findings import blocking, subject
 
 ADMIN_SECRET = ("gitea", "gitea-admin-secret")
 PROVISIONING_SECRET = ("sme", "provisioning-github-token", "GITHUB_TOKEN")
+GITEA_TOKEN = re.compile(r"[0-9a-f]{40}")  # a Gitea access token: sha1 hex
+
+
+def last_eight(token: str) -> dict[str, str]:
+    """Gitea's `token_last_eight` hint, only for a value shaped like a Gitea token."""
+    return {"token_last_eight": token[-8:]} if GITEA_TOKEN.fullmatch(token) else {}
 
 
 def admin_credentials(sov: Sovereign) -> tuple[str, str] | None:
@@ -39,18 +48,20 @@ def diagnose_token(sov: Sovereign, token: str, token_ref: str,
             f"is accepted as {creds[0] if creds else 'the admin'}'s password"
         return [blocking(
             "gitea.token-is-password", subj,
-            f"{token_ref} is not a Gitea access token: it {how} (last eight characters "
-            f"…{token[-8:]} match): Gitea refuses it as a token ({result.status} "
+            f"{token_ref} is not a Gitea access token: it {how}: Gitea refuses it as a "
+            f"token ({result.status} "
             f"{result.message!r}) while basic auth with it works, so every Gitea call the "
             "provisioning service makes fails",
             "mint a real token (cutover step 09 gitea-token-mint: POST "
             "/api/v1/users/<admin>/tokens with basic auth) and store its sha1 in "
             f"{ns}/{name}.{key}; do not mirror the admin password into it",
-            token_last_eight=token[-8:], gitea_answer=result.summary())]
+            gitea_answer=result.summary())]
+    hint = last_eight(token)
+    shown = f" (…{hint['token_last_eight']})" if hint else ""
     return [blocking(
         "gitea.token-invalid", subj,
-        f"{token_ref} (…{token[-8:]}) is refused by Gitea as a token ({result.status} "
+        f"{token_ref}{shown} is refused by Gitea as a token ({result.status} "
         f"{result.message!r}) and is not the admin password: it was revoked, belongs to "
         "another Gitea, or is mistyped",
         f"mint a new token with scope all and store it in {ns}/{name}.{key}",
-        token_last_eight=token[-8:], gitea_answer=result.summary())]
+        **hint, gitea_answer=result.summary())]

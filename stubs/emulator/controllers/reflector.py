@@ -67,6 +67,14 @@ def auto_targets(source: Obj, namespaces: Iterable[str]) -> set[str]:
 class Reflector(Controller):
     name = "reflector"
 
+    def __init__(self) -> None:
+        super().__init__()
+        # Indexes fed by the watch events (and the reflector's own writes), like an informer's
+        # indexers: an event then costs no list of every Secret/ConfigMap in the cluster.
+        self._auto_sources: dict[str, set[tuple[str, str]]] = {k: set() for k in KINDS}
+        self._copies: dict[tuple[str, str], set[str]] = {}  # (kind, source ref) -> copy nss
+        self._copy_ref: dict[Key, str] = {}  # (kind, ns, name) of an auto copy -> source ref
+
     def kind_rt(self, kind: str) -> ResourceType:
         return self.rt("", "v1", "secrets" if kind == "Secret" else "configmaps")
 
@@ -80,10 +88,10 @@ class Reflector(Controller):
             if event.type == "ADDED":
                 # A new namespace may be a target of any auto-reflected source.
                 for kind in KINDS:
-                    for src in self.store.list(self.kind_rt(kind))[0]:
-                        if _true((src["metadata"].get("annotations") or {}).get(AUTO_ENABLED)):
-                            yield (kind, src["metadata"]["namespace"], src["metadata"]["name"])
+                    for src_ns, src_name in sorted(self._auto_sources[kind]):
+                        yield (kind, src_ns, src_name)
             return
+        self._index(obj, deleted=event.type == "DELETED")
         ann = meta.get("annotations") or {}
         if ann.get(REFLECTS):
             # A copy changed or vanished: re-check its source.
@@ -91,6 +99,29 @@ class Reflector(Controller):
             yield (obj["kind"], src_ns, src_name)
             return
         yield (obj["kind"], meta["namespace"], meta["name"])
+
+    def _index(self, obj: Obj, *, deleted: bool) -> None:
+        kind, meta = obj["kind"], obj["metadata"]
+        ns, name = meta["namespace"], meta["name"]
+        self._auto_sources[kind].discard((ns, name))
+        self._forget_copy((kind, ns, name))
+        if deleted:
+            return
+        ann = meta.get("annotations") or {}
+        if ann.get(REFLECTS):
+            if _true(ann.get(AUTO_REFLECTS)):
+                self._remember_copy((kind, ns, name), ann[REFLECTS])
+        elif _true(ann.get(AUTO_ENABLED)):
+            self._auto_sources[kind].add((ns, name))
+
+    def _remember_copy(self, key: Key, ref: str) -> None:
+        self._copy_ref[key] = ref
+        self._copies.setdefault((key[0], ref), set()).add(key[1])
+
+    def _forget_copy(self, key: Key) -> None:
+        ref = self._copy_ref.pop(key, None)
+        if ref is not None:
+            self._copies.get((key[0], ref), set()).discard(key[1])
 
     async def reconcile(self, key: Key) -> float | None:
         kind, ns, name = key
@@ -104,12 +135,14 @@ class Reflector(Controller):
             targets = set()
         for target in sorted(targets):
             self._mirror(rt, source, target, ref)  # type: ignore[arg-type]
-        # Auto copies no longer wanted (source gone, annotation revoked) are removed.
-        for obj in self.store.list(rt)[0]:
-            ann = obj["metadata"].get("annotations") or {}
-            if ann.get(REFLECTS) == ref and _true(ann.get(AUTO_REFLECTS)) and \
-                    obj["metadata"]["namespace"] not in targets:
-                self.store.delete(rt, obj["metadata"]["namespace"], obj["metadata"]["name"])
+        # Auto copies no longer wanted (source gone, annotation revoked) are removed. A copy
+        # has its source's name; the index says where they are, the object itself confirms.
+        for copy_ns in sorted(self._copies.get((kind, ref), set()) - targets):
+            obj = self.store.try_get(rt, copy_ns, name)
+            ann = (obj or {}).get("metadata", {}).get("annotations") or {}
+            if obj is not None and ann.get(REFLECTS) == ref and _true(ann.get(AUTO_REFLECTS)):
+                self.store.delete(rt, copy_ns, name)
+            self._forget_copy((kind, copy_ns, name))
         return None
 
     def _mirror(self, rt: ResourceType, source: Obj, target_ns: str, ref: str) -> None:
@@ -131,6 +164,7 @@ class Reflector(Controller):
                              "labels": dict(source["metadata"].get("labels") or {}),
                              "annotations": annotations},
                 **content})
+            self._remember_copy((source["kind"], target_ns, name), ref)
             return
 
         def put(obj: Obj) -> Obj:
