@@ -23,6 +23,7 @@ from .report.model import StepResult, StepStatus
 SESSION_KEY = pytest.StashKey[JourneySession]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
 ERROR_KEY = pytest.StashKey[str]()
+WORKER_SUMMARIES_KEY = pytest.StashKey[list[list[str]]]()
 
 # Help strings shared by the option and its ini twin.
 HELP = {
@@ -191,28 +192,57 @@ def expect_pass(result: StepResult) -> None:
     pytest.fail("\n".join(lines), pytrace=False)
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
-                            config: pytest.Config) -> None:
-    session = config.stash.get(SESSION_KEY, None)
-    if session is None or session.report is None:
-        return
+def _summary(session: JourneySession) -> list[str]:
+    """The cycle verdict: a separator title first, then detail lines."""
     report = session.report
+    if report is None:
+        return []
     where = f" ({session.report_path})" if session.report_path else ""
     verdict = report.verdict.value
     ff = report.first_failure
     if ff is not None and ff.status not in (StepStatus.PASS, StepStatus.NOT_RUN):
         code = f" {ff.code}" if ff.code else ""
-        terminalreporter.write_sep("=", f"cycle {report.cycle} {verdict}: stopped at "
-                                        f"{ff.step} {ff.status.value}{code}{where}")
+        lines = [f"cycle {report.cycle} {verdict}: stopped at {ff.step} {ff.status.value}"
+                 f"{code}{where}"]
         if ff.finding is not None:
-            terminalreporter.write_line(f"  {ff.finding.message}")
-            terminalreporter.write_line(f"  fix: {ff.finding.hint}")
-    else:
-        ran = sum(1 for s in report.steps if s.status == StepStatus.PASS)
-        skipped = sum(1 for s in report.steps if s.status == StepStatus.NOT_RUN)
-        note = f" ({skipped} not selected)" if skipped else ""
-        terminalreporter.write_sep("=", f"cycle {report.cycle} {verdict}: {ran}/"
-                                        f"{len(report.steps)} steps passed{note}{where}")
+            lines += [f"  {ff.finding.message}", f"  fix: {ff.finding.hint}"]
+        return lines
+    ran = sum(1 for s in report.steps if s.status == StepStatus.PASS)
+    skipped = sum(1 for s in report.steps if s.status == StepStatus.NOT_RUN)
+    note = f" ({skipped} not selected)" if skipped else ""
+    return [f"cycle {report.cycle} {verdict}: {ran}/{len(report.steps)} steps passed"
+            f"{note}{where}"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    journey = config.stash.get(SESSION_KEY, None)
+    if journey is not None and hasattr(config, "workeroutput"):
+        # On an xdist worker: send the verdict home, the controller prints it.
+        config.workeroutput["sovereign_e2e_summary"] = _summary(journey)  # type: ignore[attr-defined]
+    _write_allure_launch_files(session)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    lines = getattr(node, "workeroutput", {}).get("sovereign_e2e_summary")
+    if lines:
+        node.config.stash.setdefault(WORKER_SUMMARIES_KEY, []).append(lines)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
+                            config: pytest.Config) -> None:
+    summaries: list[list[str]] = list(config.stash.get(WORKER_SUMMARIES_KEY, []))
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        summaries.insert(0, _summary(session))
+    for lines in summaries:
+        if not lines:
+            continue
+        terminalreporter.write_sep("=", lines[0])
+        for line in lines[1:]:
+            terminalreporter.write_line(line)
 
 
 # ---- Allure (--alluredir from allure-pytest) ----------------------------------------------
@@ -233,8 +263,7 @@ def pytest_runtest_call(item: pytest.Item) -> None:
         attach_step(result, session.redactor)
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def _write_allure_launch_files(session: pytest.Session) -> None:
     config = session.config
     alluredir = _alluredir(config)
     if not alluredir:
