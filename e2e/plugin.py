@@ -233,7 +233,8 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
                             config: pytest.Config) -> None:
-    summaries: list[list[str]] = list(config.stash.get(WORKER_SUMMARIES_KEY, []))
+    collected: list[list[str]] = config.stash.get(WORKER_SUMMARIES_KEY, [])
+    summaries = list(collected)
     session = config.stash.get(SESSION_KEY, None)
     if session is not None:
         summaries.insert(0, _summary(session))
