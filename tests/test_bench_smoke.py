@@ -13,6 +13,8 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 SCRIPTS = ["bench_emulator", "bench_journey", "bench_faults"]
+# Ids that keep `pytest -k journey` (the main job) to the journey's own steps.
+IDS = ["emulator", "sixteen-steps", "faults"]
 
 
 def load(name: str) -> ModuleType:
@@ -24,7 +26,7 @@ def load(name: str) -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
+@pytest.mark.parametrize("name", SCRIPTS, ids=IDS)
 def test_help_exits_zero_and_names_runs(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         load(name).main(["--help"])
@@ -32,7 +34,7 @@ def test_help_exits_zero_and_names_runs(name: str, capsys: pytest.CaptureFixture
     assert "--runs" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
+@pytest.mark.parametrize("name", SCRIPTS, ids=IDS)
 def test_zero_runs_is_a_usage_error(name: str) -> None:
     with pytest.raises(SystemExit) as exc:
         load(name).main(["--runs", "0"])

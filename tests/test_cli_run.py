@@ -57,7 +57,7 @@ def test_usage_error_exits_4(tmp_path: Path) -> None:
     assert "minikube" in proc.stderr
 
 
-def test_no_args_runs_the_journey_with_allure(tmp_path: Path) -> None:
+def test_no_args_runs_the_main_job_with_allure(tmp_path: Path) -> None:
     """The default run, end to end: the 16 steps against the emulated Sovereign from a
     foreign cwd (reports land there), with Allure via PYTEST_ADDOPTS."""
     alluredir = tmp_path / "allure"

@@ -56,7 +56,7 @@ def emulator_process(kubeconfig: Path, *extra: str) -> Iterator[
             proc.communicate()
 
 
-def test_journey_passes_against_a_separately_started_emulator(
+def test_sixteen_steps_pass_against_a_separately_started_emulator(
         pytester: pytest.Pytester, tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kc.yaml"
     with emulator_process(kubeconfig, "--fqdn", FQDN) as (proc, info):

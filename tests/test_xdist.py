@@ -58,7 +58,7 @@ def workers_by_module(lines: list[str]) -> dict[str, set[str]]:
     return seen
 
 
-def test_two_journeys_on_two_workers_each_with_its_own_sovereign(
+def test_two_cycles_on_two_workers_each_with_its_own_sovereign(
         pytester: pytest.Pytester, tmp_path: Path) -> None:
     pytester.makepyfile(test_journey_a=JOURNEY, test_journey_b=JOURNEY, test_other=OTHER)
     reports = tmp_path / "r"
@@ -83,7 +83,7 @@ def test_two_journeys_on_two_workers_each_with_its_own_sovereign(
 
 @pytest.mark.xfail(LOADGROUP_BROKEN, strict=True,
                    reason="pytest-xdist#1386: loadgroup ignores xdist_group on pytest 9.2")
-def test_loadgroup_keeps_each_journey_module_on_one_worker(pytester: pytest.Pytester) -> None:
+def test_loadgroup_keeps_each_step_module_on_one_worker(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_steps_a=FAKE_STEPS, test_steps_b=FAKE_STEPS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--dist",
                                            "loadgroup", "-v", timeout=120)
@@ -93,7 +93,7 @@ def test_loadgroup_keeps_each_journey_module_on_one_worker(pytester: pytest.Pyte
     assert len(workers["test_steps_b.py"]) == 1, workers
 
 
-def test_each_journey_module_is_its_own_xdist_group(pytester: pytest.Pytester) -> None:
+def test_each_step_module_is_its_own_xdist_group(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_steps_a=FAKE_STEPS, test_steps_b=FAKE_STEPS)
     pytester.makeconftest("""
 import pytest
