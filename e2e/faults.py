@@ -10,6 +10,7 @@ expect.yaml:
     step: 08-cutover-complete
     status: FAIL            # or STUCK
     finding: gitea.token-is-password
+    also: [flux.dependency-root]   # optional: codes the stopping step must also report
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class FaultExpectation:
     step: str
     status: StepStatus
     finding: str
+    also: tuple[str, ...] = ()
 
     @property
     def overlay(self) -> Path:
@@ -49,6 +51,10 @@ class FaultExpectation:
             out.append(f"status {ff.status.value}, expected {self.status.value}")
         if ff.code != self.finding:
             out.append(f"root cause {ff.code}, expected {self.finding}")
+        reported = {f.code for f in report.step(ff.step).findings}
+        missing = [code for code in self.also if code not in reported]
+        if missing:
+            out.append(f"{ff.step} does not also report {', '.join(missing)}")
         return out
 
 
@@ -68,8 +74,12 @@ def load(directory: Path) -> FaultExpectation:
         raise ConfigError(f"{path}: status must be FAIL, STUCK or TIMEOUT, got {status!r}")
     if not (directory / "overlay").is_dir():
         raise ConfigError(f"{directory}: has no overlay/ directory")
+    also = data.get("also") or []
+    if not isinstance(also, list):
+        raise ConfigError(f"{path}: also must be a list of Finding codes")
     return FaultExpectation(directory.name, directory, str(data.get("description", "")),
-                            step, StepStatus(status), str(data.get("finding", "")))
+                            step, StepStatus(status), str(data.get("finding", "")),
+                            tuple(str(c) for c in also))
 
 
 def discover(root: Path) -> list[FaultExpectation]:

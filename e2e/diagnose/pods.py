@@ -9,7 +9,7 @@ from ..kube import gvr
 from ..kube.status import name_of, namespace_of, pod_waiting_reasons
 from ..report.model import Finding
 from ..sovereign import Sovereign
-from .findings import blocking, subject, subject_of
+from .findings import blocking, subject, subject_of, warning
 from .owners import describe_owner, release_of, workload_of
 
 Obj = dict[str, Any]
@@ -145,4 +145,40 @@ def all_pod_findings(sov: Sovereign, pods: list[Obj]) -> list[Finding]:
     probed = {str(f.evidence.get("pod", "")) for f in probe} | {
         f"{f.subject.namespace}/{f.subject.name}" for f in probe if f.subject}
     return secret_missing(sov, pods) + probe + crashloops(sov, pods, skip=probed) + \
-        image_pulls(sov, pods)
+        image_pulls(sov, pods) + optional_secrets_missing(sov, pods)
+
+
+def optional_secrets_missing(sov: Sovereign, pods: list[Obj]) -> list[Finding]:
+    """Optional secretKeyRefs whose Secret is absent from the pod's namespace while a Secret
+    of that name exists elsewhere: the kubelet leaves the variable unset and the container
+    starts anyway, so nothing fails loudly (it was meant to be there, and was not copied)."""
+    secrets = sov.informers(gvr.SECRETS).items()
+    out: list[Finding] = []
+    seen: set[tuple[str, str, str]] = set()
+    for pod in pods:
+        ns = namespace_of(pod)
+        for container in (pod.get("spec") or {}).get("containers") or []:
+            for env in container.get("env") or []:
+                ref = (env.get("valueFrom") or {}).get("secretKeyRef") or {}
+                if not ref.get("optional") or not ref.get("name"):
+                    continue
+                name = str(ref["name"])
+                if any(namespace_of(s) == ns and name_of(s) == name for s in secrets):
+                    continue
+                copies = sorted(f"{namespace_of(s)}/{name}" for s in secrets
+                                if name_of(s) == name)
+                key = (ns, name, str(env.get("name")))
+                if not copies or key in seen:
+                    continue
+                seen.add(key)
+                owner = describe_owner(sov, pod)
+                out.append(warning(
+                    "pod.optional-secret-missing", subject("Secret", name, ns),
+                    f"{owner} reads {env.get('name')} from Secret {ns}/{name} (key "
+                    f"{ref.get('key')}, optional), which does not exist in {ns}; copies exist "
+                    f"in {', '.join(copies)}: the variable is silently unset",
+                    f"copy or reflect Secret {name} into {ns} (e.g. add {ns} to the source's "
+                    "reflection namespaces), or drop optional: true so the gap fails loudly",
+                    pod=f"{ns}/{name_of(pod)}", variable=str(env.get("name")),
+                    copies=", ".join(copies)))
+    return out

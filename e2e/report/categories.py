@@ -27,6 +27,8 @@ CODES: Final = MappingProxyType({
     "pod.probe-http-error": "a pod's HTTP probe answers an error status",
     "pod.crashloop": "a container is in CrashLoopBackOff",
     "pod.image-pull": "a container image cannot be pulled",
+    "pod.optional-secret-missing": "an optional Secret reference is unset (a copy exists "
+                                   "elsewhere)",
     # Gateway API routes
     "route.parent-missing": "an HTTPRoute's parent Gateway does not exist",
     "route.not-accepted": "an HTTPRoute is not accepted by its Gateway",
@@ -39,6 +41,8 @@ CODES: Final = MappingProxyType({
     # cutover and the platform services
     "cutover.step-failed": "a cutover step failed",
     "sandbox.no-admin-secret": "the sandbox controller has no NewAPI admin Secret",
+    "sandbox.admin-secret-mismatch": "the sandbox controller's NewAPI admin secret is not "
+                                     "the bridge's",
     # the tenant's journey
     "marketplace.slug-taken": "the tenant slug is already taken",
     "marketplace.checkout-refused": "the marketplace refused the checkout",

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from ...diagnose import gitea as gitea_diag
+from ...diagnose import pods
 from ...diagnose.findings import blocking, subject
 from ...kube import gvr
+from ...kube.status import name_of, namespace_of
 from ...report.model import Finding
 from ..model import Progress, StepContext
 
 CUTOVER_STATUS = ("catalyst-system", "cutover-status")
 CUTOVER_STEPS = [f"{i:02d}" for i in range(1, 10)]
 SANDBOX_CONTROLLER = ("catalyst-system", "sandbox-controller")
+NEWAPI = ("newapi", "newapi")
 
 
 def gitea_reachable(ctx: StepContext) -> Progress:
@@ -112,12 +115,18 @@ def newapi_ready(ctx: StepContext) -> Progress:
     if not ctx.sov.secret_value(ns, name, key, label="newapi-admin-secret"):
         return Progress.waiting(f"Secret {ns}/{name} (key {key}), which the sandbox "
                                 "controller reads NEWAPI_ADMIN_SECRET from, is absent")
+    if _admin_secret_mismatch(ctx) is not None:
+        return Progress.waiting("the sandbox controller's NEWAPI_ADMIN_SECRET differs from the "
+                                "one the NewAPI bridge checks")
     return Progress.done(f"the NewAPI bridge answers (401 without credentials); {ns}/{name}."
                          f"{key} is where the sandbox controller reads it")
 
 
-def _admin_secret_location(ctx: StepContext) -> tuple[str, str, str] | None:
-    ns, name = SANDBOX_CONTROLLER
+def _admin_secret_location(ctx: StepContext,
+                           deployment: tuple[str, str] = SANDBOX_CONTROLLER
+                           ) -> tuple[str, str, str] | None:
+    """Where a Deployment's NEWAPI_ADMIN_SECRET comes from: (namespace, Secret, key)."""
+    ns, name = deployment
     deploy = ctx.sov.informers(gvr.DEPLOYMENTS).get(name, ns)
     if deploy is None:
         return None
@@ -125,10 +134,41 @@ def _admin_secret_location(ctx: StepContext) -> tuple[str, str, str] | None:
     return ns, str(ref.get("name", "")), str(ref.get("key", ""))
 
 
+def _admin_secret_mismatch(ctx: StepContext) -> tuple[str, str] | None:
+    """(client source, server source) when the sandbox controller's admin secret is not the
+    bridge's: every mint would be refused with 401. Compared, never shown."""
+    client, server = _admin_secret_location(ctx), _admin_secret_location(ctx, NEWAPI)
+    if client is None or server is None:
+        return None
+    mine = ctx.sov.secret_value(*client, label="newapi-admin-secret")
+    theirs = ctx.sov.secret_value(*server, label="newapi-admin-secret")
+    if mine and theirs and mine != theirs:
+        return "/".join(client[:2]) + f".{client[2]}", "/".join(server[:2]) + f".{server[2]}"
+    return None
+
+
 def diagnose_newapi(ctx: StepContext) -> list[Finding]:
+    controller_pods = ctx.sov.informers(gvr.PODS).items(
+        lambda p: namespace_of(p) == SANDBOX_CONTROLLER[0]
+        and name_of(p).startswith(SANDBOX_CONTROLLER[1] + "-"))
+    return _admin_secret_findings(ctx) + pods.optional_secrets_missing(ctx.sov, controller_pods)
+
+
+def _admin_secret_findings(ctx: StepContext) -> list[Finding]:
     where = _admin_secret_location(ctx)
     if where is None:
         return []
+    mismatch = _admin_secret_mismatch(ctx)
+    if mismatch is not None:
+        return [blocking(
+            "sandbox.admin-secret-mismatch",
+            subject("Deployment", SANDBOX_CONTROLLER[1], SANDBOX_CONTROLLER[0]),
+            f"the sandbox controller (Deployment {SANDBOX_CONTROLLER[0]}/"
+            f"{SANDBOX_CONTROLLER[1]}) sends NEWAPI_ADMIN_SECRET from {mismatch[0]}, which "
+            f"differs from the bridge's ({mismatch[1]}): every token mint is refused (401)",
+            f"point the sandbox controller at the bridge's admin secret ({mismatch[1]}, "
+            "reflected into its namespace) instead of a separate copy",
+            client_source=mismatch[0], server_source=mismatch[1])]
     ns, name, key = where
     if ctx.sov.informers(gvr.SECRETS).get(name, ns) is not None:
         return []
