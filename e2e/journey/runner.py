@@ -11,16 +11,19 @@ so it wakes as soon as a watched object changes, and polls HTTP with growing int
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..errors import E2EError, HarnessBroken
+from ..errors import E2EError, HarnessBroken, KubeUnauthorized
 from ..report.model import Evidence, Finding, Severity, StepResult, StepStatus
 from .model import Progress, State, Step, StepContext
 
 ProgressCallback = Callable[[Step, float, str], None]
+log = logging.getLogger("sovereign_e2e.journey")
 
 
 @dataclass(frozen=True)
@@ -30,12 +33,12 @@ class Timing:
     confirm_after: float = 3.0  # a blocking finding must hold this long before FAIL...
     confirm_share: float = 0.01  # ...but no longer than this share of the step's timeout
     confirm_min: float = 1.0
+    diagnose_every: float = 1.0  # diagnosers at most this often while the fingerprint holds
+    poll_min: float = 0.05
 
     def confirm_for(self, timeout: float) -> float:
         return max(min(self.confirm_after, self.confirm_share * timeout),
                    min(self.confirm_min, self.confirm_after))
-    diagnose_every: float = 1.0  # diagnosers at most this often while the fingerprint holds
-    poll_min: float = 0.05
 
 
 def _now() -> datetime:
@@ -111,14 +114,20 @@ class JourneyRunner:
         result = self._publish(self.pending(step).model_copy(update={
             "status": StepStatus.RUNNING, "started_at": _now()}))
         informers = self.ctx.sov.informers
+        for gvr in step.watches:
+            # Start the watches this step waits on; one not listable yet (a CRD still
+            # missing) is the probe's to report.
+            with contextlib.suppress(E2EError):
+                informers(gvr)
         try:
-            for gvr in step.watches:
-                informers(gvr)  # start (and sync) the watches this step waits on
             if step.setup is not None:
                 step.setup(self.ctx)
         except E2EError as e:
             return self._end(result, StepStatus.FAIL, f"setup failed: {e}",
-                             [_harness_finding(step, e)], [], 0)
+                             [_setup_finding(step, e)], [], 0)
+        except Exception as e:
+            return self._end(result, StepStatus.FAIL, f"harness error in setup: {e}",
+                             [_harness_error(step, e)], [], 0)
 
         deadline = started + timeout
         confirm = self.timing.confirm_for(timeout)
@@ -129,19 +138,27 @@ class JourneyRunner:
         findings: list[Finding] = []
         attempts = 0
         interval = self.timing.poll_min
-        seen = informers.changes.generation
+        watched = tuple(step.watches)
+        seen = informers.snapshot(watched)
         progress = Progress.waiting("not evaluated yet")
         while True:
             attempts += 1
             now = time.monotonic()
             try:
                 progress = step.probe(self.ctx)
-            except HarnessBroken:
-                raise
+            except KubeUnauthorized as e:
+                progress = Progress.blocked(str(e), _rbac_finding(e))
+            except HarnessBroken as e:
+                return self._end(result, StepStatus.FAIL, f"harness error: {e}",
+                                 [_harness_error(step, e)], [], attempts)
             except E2EError as e:
                 # The platform (or the path to it) is not answering yet: that is progress
                 # state, not a harness failure; its text is the fingerprint.
                 progress = Progress.waiting(f"{type(e).__name__}: {e}")
+            except Exception as e:
+                # A probe bug must end the step with the cause, never leave it RUNNING.
+                return self._end(result, StepStatus.FAIL, f"harness error: {e}",
+                                 [_harness_error(step, e)], [], attempts)
             if progress.state == State.DONE:
                 return self._end(result, StepStatus.PASS, progress.description, [],
                                  list(progress.evidence), attempts)
@@ -155,6 +172,7 @@ class JourneyRunner:
             else:
                 findings = _dedupe(list(progress.findings) + [
                     f for f in findings if f not in progress.findings])
+            now = time.monotonic()  # probes and diagnosers took time: judge by the clock now
             blocking = [f for f in findings if f.severity == Severity.BLOCKING]
             keys = {_key(f) for f in blocking}
             blocking_since = {k: blocking_since.get(k, now) for k in keys}
@@ -178,12 +196,11 @@ class JourneyRunner:
                 wake_in = min(wake_in, max(0.01, min(
                     blocking_since[_key(f)] + confirm - now
                     for f in blocking)))
-            new = informers.wait_for_change(seen, wake_in)
+            new = informers.wait_for_change(watched, seen, wake_in)
             if new != seen:
-                seen = new
                 interval = self.timing.poll_min
                 # Debounce: a burst of events (a release applying 20 objects) is one change.
-                seen = informers.wait_for_change(seen, 0.02)
+                seen = informers.wait_for_change(watched, new, 0.02)
             else:
                 interval = min(step.poll_max, interval * 2)
 
@@ -192,8 +209,10 @@ class JourneyRunner:
         for diagnoser in step.diagnosers:
             try:
                 out.extend(diagnoser(self.ctx))
-            except E2EError:
-                continue  # diagnosers never fail a step; a broken one just says nothing
+            except Exception as e:  # diagnosers never fail a step; a broken one says why
+                log.log(logging.WARNING, "diagnoser %s of %s failed: %s: %s",
+                        getattr(diagnoser, "__name__", diagnoser), step.id,
+                        type(e).__name__, self.ctx.sov.redactor.redact_text(str(e)))
         return out
 
     def _end(self, result: StepResult, status: StepStatus, progress: str,
@@ -228,8 +247,23 @@ def _blocking_first(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: order.get(f.severity, 3))
 
 
-def _harness_finding(step: Step, e: E2EError) -> Finding:
+def _setup_finding(step: Step, e: E2EError) -> Finding:
     return Finding(code="step.setup-failed", severity=Severity.BLOCKING, subject=None,
-                   message=f"step {step.id} could not start: {e}",
-                   hint="see the message: the platform endpoint the step acts on refused or "
-                        "is unreachable", evidence={})
+                   message=f"step {step.id} could not do its action: {e}",
+                   hint="read the message: it names what refused the action (a platform "
+                        "endpoint, a missing Secret, the API server)", evidence={})
+
+
+def _harness_error(step: Step, e: Exception) -> Finding:
+    return Finding(code="harness.probe-error", severity=Severity.BLOCKING, subject=None,
+                   message=f"the harness's probe for {step.id} failed: {type(e).__name__}: {e}",
+                   hint="a harness bug, not a platform fault: file it with this report",
+                   evidence={"exception": type(e).__name__})
+
+
+def _rbac_finding(e: KubeUnauthorized) -> Finding:
+    return Finding(code="kube.rbac-denied", severity=Severity.BLOCKING, subject=None,
+                   message=f"the Kubernetes API refused the harness: {e}",
+                   hint="give the harness's identity read access (get/list/watch) to the "
+                        "resource named in the message, or use an admin kubeconfig",
+                   evidence={"path": e.path})

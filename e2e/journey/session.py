@@ -19,7 +19,7 @@ from ..config import Settings
 from ..kube.client import KubeClient, load_api_client
 from ..providers import Attachment, Provider, provider_for
 from ..redact import Redactor
-from ..report.model import CycleReport, StepResult, StepStatus, Target
+from ..report.model import CycleReport, Finding, Severity, StepResult, StepStatus, Target
 from ..report.store import ReportStore
 from ..sovereign import Sovereign
 from .model import JourneyState, Step, StepContext
@@ -101,9 +101,19 @@ class JourneySession:
         walk stopped at its first failure); the verdict follows from the steps."""
         assert self.report is not None
         for step in self.report.steps:
-            if step.status in (StepStatus.PENDING, StepStatus.RUNNING):
+            if step.status is StepStatus.PENDING:
                 self.report = self.report.with_step(step.model_copy(update={
                     "status": StepStatus.NOT_RUN, "progress": "not run"}))
+            elif step.status is StepStatus.RUNNING:  # interrupted (Ctrl-C, a crash) mid-wait
+                self.report = self.report.with_step(step.model_copy(update={
+                    "status": StepStatus.FAIL, "ended_at": datetime.now(UTC),
+                    "progress": f"interrupted while waiting for: {step.waiting_for}",
+                    "findings": [Finding(
+                        code="harness.interrupted", severity=Severity.BLOCKING,
+                        subject=None, message=f"the run stopped while {step.id} was "
+                        f"waiting ({step.waiting_for or 'no progress recorded'})",
+                        hint="rerun; if it was not stopped by hand, read the run's output "
+                             "for the harness error", evidence={})]}))
         self.report = self.report.with_updates(ended_at=datetime.now(UTC))
         self._save()
         return self.report

@@ -25,22 +25,38 @@ log = logging.getLogger("sovereign_e2e.kube")
 
 
 class Changes:
-    """A generation counter with a condition variable: cheap 'something changed' signalling."""
+    """Change counters (one per resource type, and a total) with a condition variable.
+
+    A waiter names the resource types it cares about, so churn elsewhere in the cluster
+    (Events, say) does not wake a step that waits on Gitea."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self.generation = 0
+        self._by_key: dict[object, int] = {}
 
-    def bump(self) -> None:
+    def bump(self, key: object = None) -> None:
         with self._cond:
             self.generation += 1
+            if key is not None:
+                self._by_key[key] = self._by_key.get(key, 0) + 1
             self._cond.notify_all()
 
-    def wait(self, seen: int, timeout: float) -> int:
-        """Block until the generation moves past `seen` or `timeout`; returns the generation."""
+    def _snapshot(self, keys: tuple[object, ...]) -> tuple[int, ...]:
+        return tuple(self._by_key.get(k, 0) for k in keys)
+
+    def snapshot(self, keys: tuple[object, ...]) -> tuple[int, ...]:
         with self._cond:
-            self._cond.wait_for(lambda: self.generation != seen, timeout=max(0.0, timeout))
-            return self.generation
+            return self._snapshot(keys)
+
+    def wait(self, keys: tuple[object, ...], seen: tuple[int, ...],
+             timeout: float) -> tuple[int, ...]:
+        """Block until a counter of `keys` moves past `seen`, or `timeout`; with no keys,
+        this is a plain timer (for steps that poll HTTP)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._snapshot(keys) != seen,
+                                timeout=max(0.0, timeout))
+            return self._snapshot(keys)
 
 
 class Informer:
@@ -77,8 +93,10 @@ class Informer:
     # ---- reads ---------------------------------------------------------------------------
     def items(self, predicate: Callable[[Obj], bool] | None = None) -> list[Obj]:
         with self._lock:
-            values = [copy.deepcopy(o) for _, o in sorted(self._items.items())]
-        return [o for o in values if predicate is None or predicate(o)]
+            # Predicates only read; copy what they select (a big cluster has many objects).
+            hits = [o for _, o in sorted(self._items.items())
+                    if predicate is None or predicate(o)]
+            return [copy.deepcopy(o) for o in hits]
 
     def get(self, name: str, namespace: str | None = None) -> Obj | None:
         with self._lock:
@@ -102,7 +120,7 @@ class Informer:
             self._items = {self._key(o): o for o in items}
         self._synced.set()
         self._first_attempt.set()
-        self.changes.bump()
+        self.changes.bump(self.gvr)
         return rv
 
     def _run(self) -> None:
@@ -133,7 +151,7 @@ class Informer:
                             self._items.pop(self._key(obj), None)
                         else:
                             self._items[self._key(obj)] = obj
-                    self.changes.bump()
+                    self.changes.bump(self.gvr)
                 backoff = 0.1
             except KubeAPIError as e:
                 if e.status == 410:
@@ -157,7 +175,7 @@ class Informer:
         self.error = e
         self._first_attempt.set()
         log.debug("informer %s: %s", self.gvr, e)
-        self.changes.bump()
+        self.changes.bump(self.gvr)
 
 
 class Informers:
@@ -183,8 +201,12 @@ class Informers:
                                f"{self.sync_timeout:.0f}s")
         return inf
 
-    def wait_for_change(self, seen: int, timeout: float) -> int:
-        return self.changes.wait(seen, timeout)
+    def snapshot(self, gvrs: tuple[GVR, ...]) -> tuple[int, ...]:
+        return self.changes.snapshot(gvrs)
+
+    def wait_for_change(self, gvrs: tuple[GVR, ...], seen: tuple[int, ...],
+                        timeout: float) -> tuple[int, ...]:
+        return self.changes.wait(gvrs, seen, timeout)
 
     def stop(self) -> None:
         for inf in self._informers.values():

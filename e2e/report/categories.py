@@ -16,7 +16,10 @@ __all__ = ["CODES", "is_known", "title"]
 # code -> what it means, in a few words (the Allure category name is "<code>: <title>").
 CODES: Final = MappingProxyType({
     # the harness itself
-    "step.setup-failed": "a step could not start (platform endpoint refused or unreachable)",
+    "step.setup-failed": "a step could not do its action (the message names what refused it)",
+    "harness.probe-error": "the harness itself failed (a bug, not a platform fault)",
+    "harness.interrupted": "the run was interrupted while the step was waiting",
+    "kube.rbac-denied": "the Kubernetes API refused the harness's requests",
     # Flux / the bootstrap kit
     "flux.install-failed": "a HelmRelease failed to install or upgrade",
     "flux.artifact-failed": "a HelmRelease's chart could not be fetched",

@@ -263,13 +263,17 @@ class CycleReport(_Frozen):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def verdict(self) -> Verdict:
-        for step in self.steps:  # ordered by number
-            if step.status is StepStatus.PASS or not step.status.finished:
+        for step in self.steps:  # ordered by number; a step not run hides no later failure
+            if step.status in (StepStatus.PASS, StepStatus.NOT_RUN) or not step.status.finished:
                 continue
             return _STEP_TO_VERDICT[step.status]
+        if any(not s.status.finished for s in self.steps):
+            return Verdict.IN_FLIGHT
         if len(self.steps) >= self.expected_steps and all(
                 s.status is StepStatus.PASS for s in self.steps):
             return Verdict.PASS
+        if any(s.status is StepStatus.NOT_RUN for s in self.steps):
+            return Verdict.INCOMPLETE
         return Verdict.IN_FLIGHT
 
     @computed_field  # type: ignore[prop-decorator]
@@ -293,7 +297,8 @@ class CycleReport(_Frozen):
     def stopping_step(self) -> StepResult | None:
         """The first finished non-passing step; while in flight, the step being worked on."""
         for step in self.steps:
-            if step.status.finished and step.status is not StepStatus.PASS:
+            if step.status.finished and step.status not in (StepStatus.PASS,
+                                                            StepStatus.NOT_RUN):
                 return step
         for step in self.steps:
             if step.status is StepStatus.RUNNING:

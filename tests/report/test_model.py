@@ -149,3 +149,23 @@ def test_verdict_value_is_hyphenated() -> None:
     # Multi-word values are hyphenated like the verdict; single words equal their names.
     assert {s.value for s in StepStatus} == {s.name.replace("_", "-") for s in StepStatus}
     assert StepStatus.NOT_RUN.value == "NOT-RUN"
+
+
+def test_a_step_not_run_hides_no_later_failure() -> None:
+    from datetime import UTC, datetime
+
+    from e2e.report.model import CycleReport, StepResult, Target
+
+    now = datetime.now(UTC)
+
+    def step(n: int, status: StepStatus) -> StepResult:
+        return StepResult(id=f"{n:02d}-s{n}", number=n, title="t", status=status,
+                          started_at=now, ended_at=now)
+
+    base = CycleReport(cycle="t1", target=Target(provider="p", fqdn="f"), started_at=now,
+                       steps=[step(1, StepStatus.PASS), step(2, StepStatus.NOT_RUN),
+                              step(3, StepStatus.FAIL)], expected_steps=3)
+    assert base.verdict is Verdict.FAIL
+    assert base.first_failure is not None and base.first_failure.step == "03-s3"
+    partial = base.with_step(step(3, StepStatus.PASS))
+    assert partial.verdict is Verdict.INCOMPLETE

@@ -11,6 +11,7 @@ from typing import Any
 from e2e.config import Settings
 from e2e.journey.model import JourneyState, Progress, Step, StepContext
 from e2e.journey.runner import JourneyRunner, Timing
+from e2e.kube.gvr import EVENTS, PODS
 from e2e.kube.informer import Changes
 from e2e.redact import Redactor
 from e2e.report.model import Finding, Severity, StepStatus
@@ -23,8 +24,12 @@ class FakeInformers:
     def __call__(self, gvr: Any) -> None:
         return None
 
-    def wait_for_change(self, seen: int, timeout: float) -> int:
-        return self.changes.wait(seen, timeout)
+    def snapshot(self, gvrs: tuple[Any, ...]) -> tuple[int, ...]:
+        return self.changes.snapshot(gvrs)
+
+    def wait_for_change(self, gvrs: tuple[Any, ...], seen: tuple[int, ...],
+                        timeout: float) -> tuple[int, ...]:
+        return self.changes.wait(gvrs, seen, timeout)
 
 
 @dataclass
@@ -127,9 +132,10 @@ def test_wakes_on_watched_change_not_on_poll() -> None:
     def flip() -> None:
         time.sleep(0.3)
         flag["ready"] = True
-        c.sov.informers.changes.bump()  # type: ignore[attr-defined]
+        c.sov.informers.changes.bump(PODS)  # type: ignore[attr-defined]
 
-    step = Step(1, "one", "t", probe, timeout=30, stall_after=30, poll_max=10.0)
+    step = Step(1, "one", "t", probe, timeout=30, stall_after=30, poll_max=10.0,
+                watches=(PODS,))
     threading.Thread(target=flip).start()
     started = time.monotonic()
     result = JourneyRunner([step], c, timing=Timing(poll_min=5.0)).ensure(1)
@@ -147,3 +153,55 @@ def test_results_are_redacted() -> None:
                                                hint="h", evidence={"v": "s3cr3t-value-123"})],))
     result = JourneyRunner([step], c, timing=FAST).ensure(1)
     assert "s3cr3t-value-123" not in result.model_dump_json()
+
+
+def test_unwatched_churn_does_not_wake_the_step() -> None:
+    c = ctx()
+    calls = {"n": 0}
+    stop = threading.Event()
+
+    def probe(_: StepContext) -> Progress:
+        calls["n"] += 1
+        return Progress.waiting(f"poll {calls['n']}")  # fingerprint moves: never stuck
+
+    def churn() -> None:
+        while not stop.is_set():
+            c.sov.informers.changes.bump(EVENTS)  # type: ignore[attr-defined]
+            stop.wait(0.005)
+
+    threading.Thread(target=churn, daemon=True).start()
+    step = Step(1, "one", "t", probe, timeout=1.0, stall_after=30, poll_max=0.5,
+                watches=(PODS,))
+    try:
+        result = JourneyRunner([step], c, timing=FAST).ensure(1)
+    finally:
+        stop.set()
+    assert result.status is StepStatus.TIMEOUT
+    assert calls["n"] < 15  # ~200 unrelated events did not make ~200 probe calls
+
+
+def test_a_probe_bug_fails_the_step_with_the_cause_not_running() -> None:
+    def probe(_: StepContext) -> Progress:
+        return {}.get("x").get("y")  # type: ignore[no-any-return, union-attr]
+
+    after = Step(2, "two", "t", lambda _: Progress.done("x"), needs=(1,))
+    runner = JourneyRunner([Step(1, "one", "t", probe), after], ctx(), timing=FAST)
+    assert runner.ensure(2).status is StepStatus.BLOCKED
+    first = runner.results[1]
+    assert first.status is StepStatus.FAIL
+    assert first.findings[0].code == "harness.probe-error"
+    assert "AttributeError" in first.findings[0].message
+
+
+def test_a_diagnoser_bug_is_not_a_step_failure() -> None:
+    def broken(_: StepContext) -> list[Finding]:
+        raise KeyError("boom")
+
+    n = {"i": 0}
+
+    def probe(_: StepContext) -> Progress:
+        n["i"] += 1
+        return Progress.done("ok") if n["i"] > 3 else Progress.waiting(str(n["i"]))
+
+    step = Step(1, "one", "t", probe, diagnosers=(broken,), poll_max=0.01)
+    assert JourneyRunner([step], ctx(), timing=FAST).ensure(1).status is StepStatus.PASS
