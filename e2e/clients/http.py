@@ -12,26 +12,38 @@ from typing import Any
 import httpx
 
 from ..errors import HTTPCallError
+from .result import CallResult
 
 
 class GatewayTransport(httpx.BaseTransport):
+    """One connection pool per virtual host: connections are pooled by origin (the gateway
+    address), and a TLS connection opened with one host's SNI must not carry another's."""
+
     def __init__(self, gateway_url: str, *, verify: bool = True) -> None:
         self.gateway = httpx.URL(gateway_url)
-        self._inner = httpx.HTTPTransport(verify=verify)
+        self._verify = verify
+        self._pools: dict[str, httpx.HTTPTransport] = {}
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
         port = request.url.port
         request.headers["Host"] = host if port is None else f"{host}:{port}"
         # Keep the scheme the gateway speaks; SNI names the virtual host, as DNS would.
-        request.url = request.url.copy_with(scheme=self.gateway.scheme, host=self.gateway.host,
-                                            port=self.gateway.port)
+        routed = request.url.copy_with(scheme=self.gateway.scheme, host=self.gateway.host,
+                                       port=self.gateway.port)
+        extensions = dict(request.extensions)
         if self.gateway.scheme == "https":
-            request.extensions = {**request.extensions, "sni_hostname": host}
-        return self._inner.handle_request(request)
+            extensions["sni_hostname"] = host
+        sent = httpx.Request(request.method, routed, headers=request.headers,
+                             stream=request.stream, extensions=extensions)
+        pool = self._pools.setdefault(host, httpx.HTTPTransport(verify=self._verify))
+        response = pool.handle_request(sent)
+        response.request = request  # results name the virtual host, not the gateway IP
+        return response
 
     def close(self) -> None:
-        self._inner.close()
+        for pool in self._pools.values():
+            pool.close()
 
 
 class PlatformHTTP:
@@ -55,12 +67,16 @@ class PlatformHTTP:
         return f"{self.scheme}://{host}{path}"
 
     def request(self, method: str, name: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One call; transport failures become HTTPCallError naming the host."""
+        """One call; transport failures become HTTPCallError naming the host. For clients
+        in this package; everything else uses `call`, which returns plain data."""
         url = self.url(name, path)
         try:
             return self._client.request(method, url, **kwargs)
         except httpx.HTTPError as e:
             raise HTTPCallError(f"{method} {url}: {type(e).__name__}: {e}") from e
+
+    def call(self, method: str, name: str, path: str, **kwargs: Any) -> CallResult:
+        return CallResult.of(self.request(method, name, path, **kwargs))
 
     def close(self) -> None:
         self._client.close()

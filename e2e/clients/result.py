@@ -7,6 +7,10 @@ from typing import Any
 
 import httpx
 
+# Headers the harness reads (never credentials: Set-Cookie, Authorization stay out).
+KEPT_HEADERS = ("location", "content-type", "x-total-count", "x-envoy-upstream-service-time",
+                "docker-distribution-api-version")
+
 
 @dataclass(frozen=True)
 class CallResult:
@@ -39,7 +43,6 @@ class CallResult:
             body: Any = resp.json()
         except ValueError:
             body = resp.text[:512]
-        keep = {k: v for k, v in resp.headers.items()
-                if k.lower() in ("location", "content-type", "x-total-count")}
+        keep = {k.lower(): v for k, v in resp.headers.items() if k.lower() in KEPT_HEADERS}
         return cls(resp.request.method, str(resp.request.url.copy_with(query=None)),
                    resp.status_code, body, keep)

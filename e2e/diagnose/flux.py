@@ -3,6 +3,7 @@ fetched, a release waiting on a failed ancestor, and a kit pinned behind its cha
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlparse
 
@@ -102,6 +103,9 @@ def _version_key(v: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
+NEGATIVE_TTL = 60.0  # seconds an unanswered registry is not asked again
+
+
 def published_versions(sov: Sovereign, repo_url: str, chart: str) -> list[str]:
     """Chart versions the Sovereign's registry publishes (OCI tags list, through the
     gateway). Pre-cutover sources on an outside registry are looked up in the Sovereign's
@@ -112,14 +116,19 @@ def published_versions(sov: Sovereign, repo_url: str, chart: str) -> list[str]:
     host = parsed.netloc if parsed.netloc.endswith("." + sov.fqdn) else f"registry.{sov.fqdn}"
     path = f"/v2/{parsed.path.strip('/')}/{chart}/tags/list"
     key = f"tags:{host}{path}"
-    if key not in sov.memo:
+    cached = sov.memo.get(key)
+    if isinstance(cached, float) and time.monotonic() < cached:
+        return []  # asked recently and got no answer: do not ask on every pass
+    if cached is None or isinstance(cached, float):
         try:
-            resp = sov.http.request("GET", host, path)
-            tags = resp.json().get("tags") if resp.status_code == 200 else None
-        except (E2EError, ValueError):
+            resp = sov.http.call("GET", host, path)
+            body = resp.body if resp.status == 200 and isinstance(resp.body, dict) else {}
+            tags = body.get("tags")
+        except E2EError:
             tags = None
-        if tags is None:
-            return []  # unknown now; asked again on the next evaluation
+        if not isinstance(tags, list):
+            sov.memo[key] = time.monotonic() + NEGATIVE_TTL
+            return []
         sov.memo[key] = [str(t) for t in tags]
     return list(sov.memo[key])
 

@@ -178,9 +178,8 @@ def registry_hosts(sov: Sovereign, candidates: list[str]) -> list[str]:
         key = f"registry:{host}"
         if key not in sov.memo:
             try:
-                resp = sov.http.request("GET", host, "/v2/")
-                sov.memo[key] = resp.status_code in (200, 401) and \
-                    REGISTRY_HEADER in resp.headers
+                resp = sov.http.call("GET", host, "/v2/")
+                sov.memo[key] = resp.status in (200, 401) and REGISTRY_HEADER in resp.headers
             except E2EError:
                 sov.memo[key] = False
         if sov.memo[key]:

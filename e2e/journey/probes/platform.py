@@ -101,13 +101,13 @@ def _env_secret_ref(deploy: dict[str, Any], env_name: str) -> dict[str, Any] | N
 
 
 def newapi_ready(ctx: StepContext) -> Progress:
-    health = ctx.sov.http.request("GET", "newapi", "/healthz")
-    if health.status_code != 200:
-        return Progress.waiting(f"newapi.{ctx.sov.fqdn}/healthz -> {health.status_code}")
-    probe = ctx.sov.http.request("POST", "newapi", "/admin/tokens/sandbox", json={})
-    if probe.status_code != 401:
+    health = ctx.sov.http.call("GET", "newapi", "/healthz")
+    if health.status != 200:
+        return Progress.waiting(f"newapi.{ctx.sov.fqdn}/healthz -> {health.status}")
+    probe = ctx.sov.http.call("POST", "newapi", "/admin/tokens/sandbox", json={})
+    if probe.status != 401:
         return Progress.waiting(f"the bridge POST /admin/tokens/sandbox without credentials "
-                                f"answers {probe.status_code}, expected 401")
+                                f"answers {probe.status}, expected 401")
     where = _admin_secret_location(ctx)
     if where is None:
         return Progress.waiting("waiting for Deployment catalyst-system/sandbox-controller")

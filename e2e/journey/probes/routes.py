@@ -59,9 +59,9 @@ def routes_accepted(ctx: StepContext) -> Progress:
     for route in routes:
         for host in (route.get("spec") or {}).get("hostnames") or []:
             host = host.replace("*", WILDCARD_PROBE_LABEL, 1)
-            resp = ctx.sov.http.request("GET", host, _first_path(route))
+            resp = ctx.sov.http.call("GET", host, _first_path(route))
             if UPSTREAM_HEADER not in resp.headers:
-                silent.append(f"{host}{_first_path(route)} -> {resp.status_code} from the "
+                silent.append(f"{host}{_first_path(route)} -> {resp.status} from the "
                               f"gateway ({namespace_of(route)}/{name_of(route)})")
     if silent:
         return Progress.waiting(f"{len(silent)} route host(s) not answering through the "
