@@ -13,7 +13,7 @@ from e2e.clients.http import GatewayTransport, PlatformHTTP
 
 
 class _Echo(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 — the stdlib's handler name
+    def do_GET(self) -> None:
         body = (self.headers.get("Host") or "").encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
