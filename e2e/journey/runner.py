@@ -49,8 +49,10 @@ class JourneyRunner:
     def __init__(self, steps: Sequence[Step], ctx: StepContext, *,
                  on_update: Callable[[StepResult], None] | None = None,
                  on_progress: ProgressCallback | None = None,
-                 timing: Timing = Timing()) -> None:
+                 timing: Timing = Timing(), stall_cap: float | None = None) -> None:
         self.steps = {s.number: s for s in steps}
+        # The target's own ceiling on stall windows (an explicit --step-stall still wins).
+        self.stall_cap = stall_cap
         self.ctx = ctx
         self.on_update = on_update or (lambda r: None)
         self.on_progress = on_progress or (lambda s, e, d: None)
@@ -82,7 +84,9 @@ class JourneyRunner:
         return float(self.ctx.settings.timeout_for(step.id, step.timeout))
 
     def _stall(self, step: Step) -> float:
-        return float(self.ctx.settings.stall_for(step.id, step.stall_after))
+        default = step.stall_after if self.stall_cap is None else min(step.stall_after,
+                                                                       self.stall_cap)
+        return float(self.ctx.settings.stall_for(step.id, default))
 
     def root_code(self, result: StepResult) -> str:
         """The code that explains a non-passing step, following BLOCKED chains."""

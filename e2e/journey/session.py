@@ -53,12 +53,9 @@ class JourneySession:
         http = PlatformHTTP(att.fqdn, att.gateway_url, verify=not self.settings.gateway_insecure)
         self.sov = Sovereign(self.provider.name, att.fqdn, kube, http, self.redactor,
                              dict(att.details))
-        if att.stall_after is not None:
-            stalls = {s.id: min(s.stall_after, att.stall_after) for s in self.steps}
-            self.settings.step_stalls = {**stalls, **self.settings.step_stalls}
         ctx = StepContext(self.sov, JourneyState(), self.settings)
         self.runner = JourneyRunner(self.steps, ctx, on_update=self._record,
-                                    on_progress=self._progress)
+                                    on_progress=self._progress, stall_cap=att.stall_after)
         target = Target(provider=self.provider.name, fqdn=att.fqdn, api_server=kube.server,
                         details={k: v for k, v in att.details.items() if v})
 

@@ -205,3 +205,13 @@ def test_a_diagnoser_bug_is_not_a_step_failure() -> None:
 
     step = Step(1, "one", "t", probe, diagnosers=(broken,), poll_max=0.01)
     assert JourneyRunner([step], ctx(), timing=FAST).ensure(1).status is StepStatus.PASS
+
+
+def test_an_explicit_stall_window_beats_the_targets_cap() -> None:
+    c = ctx()
+    c.settings.step_stalls = {"01": 600.0}
+    step = Step(1, "one", "t", lambda _: Progress.done("x"), stall_after=300)
+    other = Step(2, "two", "t", lambda _: Progress.done("x"), stall_after=300)
+    runner = JourneyRunner([step, other], c, stall_cap=15.0)
+    assert runner.pending(step).stall_after_s == 600.0
+    assert runner.pending(other).stall_after_s == 15.0

@@ -1,7 +1,8 @@
 """Steps 10-14: voucher issued, tenant signed up, checkout, provisioning job, Organization.
 
-Acting steps do their action once in `setup` (issue, sign up, check out) and then probe
-for its effect, so a slow platform is waited on, not hammered.
+Acting steps (issue a voucher, create the org, check out) look for their effect first and
+POST at most once, so a slow platform is waited on, not hammered, and a POST that timed
+out after it landed is not repeated.
 """
 
 from __future__ import annotations
@@ -69,28 +70,27 @@ def _plan_id(ctx: StepContext) -> str:
     return str(plan["id"])
 
 
+# The acting steps below POST at most once: each evaluation first looks for the effect
+# (the voucher in the admin list, the org among the tenant's, the job of the tenant), and
+# only a call never made is made. A timed-out POST that did land is found, not repeated.
+
 # ---- 10 voucher-issued --------------------------------------------------------------------
-def issue_voucher(ctx: StepContext) -> None:
-    code = f"E2E-{pysecrets.token_hex(4).upper()}"
-    res = _mp(ctx).issue_voucher(_admin_token(ctx), code, VOUCHER_CREDIT,
-                                 "sovereign-e2e journey voucher")
-    ctx.state.values["voucher_issue"] = res.summary()
-    if res.ok:
-        ctx.state.values["voucher"] = code
-
-
 def voucher_issued(ctx: StepContext) -> Progress:
-    code = ctx.state.values.get("voucher")
-    if not code:
-        issue_voucher(ctx)
-        code = ctx.state.values.get("voucher")
-        if not code:
-            return Progress.waiting(f"voucher issue: {ctx.state.values['voucher_issue']}")
-    listed = _mp(ctx).vouchers(_admin_token(ctx))
-    codes = [v.get("code") for v in listed.body] if isinstance(listed.body, list) else []
+    v, mp = ctx.state.values, _mp(ctx)
+    code = v.setdefault("voucher", f"E2E-{pysecrets.token_hex(4).upper()}")
+    listed = mp.vouchers(_admin_token(ctx))
+    codes = [x.get("code") for x in listed.body] if isinstance(listed.body, list) else []
     if code not in codes:
-        return Progress.waiting(f"voucher {code} not in the admin list ({listed.summary()})")
-    preview = _mp(ctx).redeem_preview(code.lower())
+        if "voucher_issue" not in v:
+            v["voucher_issue"] = "issuing"
+            res = mp.issue_voucher(_admin_token(ctx), code, VOUCHER_CREDIT,
+                                   "sovereign-e2e journey voucher")
+            v["voucher_issue"] = res.summary()
+            if res.ok:
+                return Progress.waiting(f"voucher {code} issued; waiting to see it listed")
+        return Progress.waiting(f"voucher {code} not issued: {v['voucher_issue']}; admin "
+                                f"list: {listed.summary()}")
+    preview = mp.redeem_preview(code.lower())
     if not preview.ok:
         return Progress.waiting(f"redeem-preview of {code}: {preview.summary()}")
     return Progress.done(f"voucher {code} issued by a sovereign-admin and redeemable")
@@ -109,48 +109,58 @@ def sign_up(ctx: StepContext) -> None:
 
 
 def tenant_signed_up(ctx: StepContext) -> Progress:
-    mp, token = _mp(ctx), ctx.state.secrets["tenant_token"]
-    if "tenant_id" not in ctx.state.values:
-        slug = ctx.state.values["tenant_slug"]
-        res = mp.create_org(token, slug, f"E2E {slug}", _plan_id(ctx))
-        if res.status == 409:
+    mp, token, v = _mp(ctx), ctx.state.secrets["tenant_token"], ctx.state.values
+    slug = v["tenant_slug"]
+    mine = mp.my_orgs(token)
+    orgs = mine.body if isinstance(mine.body, list) else []
+    ours = next((t for t in orgs if t.get("slug") == slug), None)
+    if ours is None:
+        if "org_create" not in v:
+            v["org_create"] = "creating"
+            res = mp.create_org(token, slug, f"E2E {slug}", _plan_id(ctx))
+            v["org_create"] = res.summary()
+            if res.status == 409:
+                v["org_create_conflict"] = True
+            elif res.ok:
+                return Progress.waiting(f"org {slug} created; waiting to see it")
+        if v.get("org_create_conflict"):
             return Progress.blocked("slug taken", blocking(
                 "marketplace.slug-taken", subject("Tenant", slug),
-                f"tenant slug {slug} is already taken", "rerun: the journey picks a new slug"))
-        if not res.ok or not isinstance(res.body, dict):
-            return Progress.waiting(f"create the tenant org: {res.summary()}")
-        ctx.state.values["tenant_id"] = res.body["id"]
-    mine = mp.my_orgs(token)
-    ids = [t.get("id") for t in mine.body] if isinstance(mine.body, list) else []
-    if ctx.state.values["tenant_id"] not in ids:
-        return Progress.waiting(f"the tenant does not see its org ({mine.summary()})")
-    return Progress.done(f"tenant {ctx.state.values['tenant_email']} signed in with a session "
-                         f"from the platform's JWT secret; org {ctx.state.values['tenant_slug']}"
-                         " created")
+                f"tenant slug {slug} is taken by someone else", "rerun: the journey picks "
+                "a new slug"))
+        return Progress.waiting(f"the tenant's org {slug}: {v['org_create']}; the tenant's "
+                                f"orgs: {mine.summary()}")
+    v["tenant_id"] = ours["id"]
+    return Progress.done(f"tenant {v['tenant_email']} signed in with a session from the "
+                         f"platform's JWT secret; org {slug} created")
 
 
 # ---- 12 voucher-checkout -----------------------------------------------------------------
 def voucher_checkout(ctx: StepContext) -> Progress:
     mp, v = _mp(ctx), ctx.state.values
-    if "order_id" not in v:
+    job = mp.job_for_tenant(v["tenant_id"])
+    if job.ok and isinstance(job.body, dict):
+        v["job_id"] = job.body.get("id")
+        v["job_url"] = ctx.sov.http.url("marketplace", f"/jobs/{v['job_id']}")
+        return Progress.done(f"checkout 200 (order {v.get('order_id', '?')}, paid by voucher)"
+                             f"; redirected to the job {v['job_url']}")
+    if "checkout" not in v:
+        v["checkout"] = "checking out"
         res = mp.checkout(ctx.state.secrets["tenant_token"], _plan_id(ctx), v["tenant_id"],
                           v["voucher"])
         v["checkout"] = res.summary()
-        if not res.ok or not isinstance(res.body, dict):
-            return Progress.blocked(f"checkout: {res.summary()}", blocking(
-                "marketplace.checkout-refused", subject("Tenant", v["tenant_slug"]),
-                f"checkout with voucher {v['voucher']} answered {res.status}: {res.message}",
-                "read the billing service's answer: the voucher, the plan and the "
-                "payment settings decide it"))
-        v["order_id"] = res.body.get("order_id")
-    job = mp.job_for_tenant(v["tenant_id"])
-    if not job.ok or not isinstance(job.body, dict):
-        return Progress.waiting(f"order {v['order_id']} placed; waiting for its provisioning "
-                                f"job ({job.summary()})")
-    v["job_id"] = job.body.get("id")
-    v["job_url"] = ctx.sov.http.url("marketplace", f"/jobs/{v['job_id']}")
-    return Progress.done(f"checkout 200 (order {v['order_id']}, paid by voucher); redirected "
-                         f"to the job {v['job_url']}")
+        v["checkout_refused"] = not res.ok
+        if res.ok and isinstance(res.body, dict):
+            v["order_id"] = res.body.get("order_id")
+    if v.get("checkout_refused"):
+        return Progress.blocked(f"checkout: {v['checkout']}", blocking(
+            "marketplace.checkout-refused", subject("Tenant", v["tenant_slug"]),
+            f"checkout of tenant {v['tenant_slug']} with voucher {v['voucher']}: "
+            f"{v['checkout']}",
+            "read the billing service's answer: the voucher, the plan and the payment "
+            "settings decide it"))
+    return Progress.waiting(f"order {v.get('order_id', '?')} placed; waiting for its "
+                            f"provisioning job ({job.summary()})")
 
 
 # ---- 13 provisioning-job-done ------------------------------------------------------------
