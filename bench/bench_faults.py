@@ -64,7 +64,7 @@ class FaultSummary:
 def run_once(fault: object) -> RunResult:
     from e2e.config import Settings
     from e2e.faults import FaultExpectation
-    from e2e.journey.session import JourneySession
+    from e2e.session import JourneySession
 
     assert isinstance(fault, FaultExpectation)
     with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:

@@ -98,7 +98,7 @@ class RunResult:
 
 def run_once(counter: ClientCounter) -> RunResult:
     from e2e.config import Settings
-    from e2e.journey.session import JourneySession
+    from e2e.session import JourneySession
 
     with tempfile.TemporaryDirectory(prefix="bench-journey-") as tmp:
         session = JourneySession(Settings(report_dir=Path(tmp)))
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
-    import e2e.journey.session  # noqa: F401  imports are not part of the journey's time
+    import e2e.session  # noqa: F401  imports are not part of the journey's time
     import stubs.emulator.assemble  # noqa: F401
 
     counter = ClientCounter()

@@ -16,9 +16,9 @@ import pytest
 from .config import PROVIDERS, Settings, resolve
 from .errors import ConfigError, E2EError
 from .journey.model import Step
-from .journey.session import JourneySession
 from .journey.steps import STEP_IDS, STEPS
 from .report.model import StepResult, StepStatus
+from .session import JourneySession
 
 SESSION_KEY = pytest.StashKey[JourneySession]()
 SETTINGS_KEY = pytest.StashKey[Settings]()

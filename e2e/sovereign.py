@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .clients.gitea import GiteaClient
 from .clients.http import PlatformHTTP
+from .errors import KubeAPIError
 from .kube import gvr
 from .kube.client import KubeClient
 from .kube.informer import Informers
@@ -45,7 +46,10 @@ class Sovereign:
                      label: str | None = None, sensitive: bool = True) -> str | None:
         """A Secret's decoded value (None when the Secret or key is absent); sensitive
         values (the default) are registered with the redactor before they are returned."""
-        secret = self.informers(gvr.SECRETS).get(name, namespace)
+        try:
+            secret = self.informers(gvr.SECRETS).get(name, namespace)
+        except KubeAPIError:  # listing Secrets cluster-wide may be forbidden: read the one
+            secret = None
         if secret is None:
             secret = self.kube.try_get(gvr.SECRETS, name, namespace)
         if secret is None:
@@ -61,7 +65,4 @@ class Sovereign:
     def close(self) -> None:
         self.informers.stop()
         self.http.close()
-
-    def describe(self) -> dict[str, Any]:
-        return {"provider": self.name, "fqdn": self.fqdn, "api_server": self.kube.server,
-                **self.details}
+        self.kube.close()

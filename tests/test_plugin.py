@@ -60,3 +60,15 @@ def test_broken_kubeconfig_is_one_line(pytester: pytest.Pytester) -> None:
                                            f"--report-dir={pytester.path / 'r'}")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines([f"*kubeconfig {bad} is not usable*"])
+
+
+def test_an_existing_cycle_is_never_overwritten(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_journey=JOURNEY)
+    reports = pytester.path / "r"
+    reports.mkdir()
+    (reports / "t7.json").write_text("{}")
+    result = pytester.runpytest_subprocess("--cycle", "t7", "-k", "cluster",
+                                           f"--report-dir={reports}")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*--cycle t7*exists already*"])
+    assert (reports / "t7.json").read_text() == "{}"

@@ -42,7 +42,11 @@ def diagnose_token(sov: Sovereign, token: str, token_ref: str,
     same_as_password = bool(creds and token == creds[1])
     works_as_password = same_as_password
     if creds and not same_as_password:
-        works_as_password = sov.gitea.user_basic(creds[0], token).ok
+        # One login attempt per token and run: repeated failed logins look like an attack.
+        key = f"token-as-password:{hash((creds[0], token))}"
+        if key not in sov.memo:
+            sov.memo[key] = sov.gitea.user_basic(creds[0], token).ok
+        works_as_password = bool(sov.memo[key])
     if works_as_password:
         how = "equals gitea-admin-secret.password" if same_as_password else \
             f"is accepted as {creds[0] if creds else 'the admin'}'s password"

@@ -59,6 +59,8 @@ class JourneyState:
 
     values: dict[str, Any] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    # Kubernetes objects the journey created, oldest first (deleted newest first at the end).
+    created: list[tuple[GVR, str | None, str]] = field(default_factory=list)
 
 
 @dataclass

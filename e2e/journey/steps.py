@@ -32,10 +32,6 @@ def _routes(ctx: StepContext) -> list[Finding]:
     return routes.route_findings(ctx.sov)
 
 
-def _routes_and_hosts(ctx: StepContext) -> list[Finding]:
-    return routes.route_findings(ctx.sov) + routes.unrouted_hosts(ctx.sov)
-
-
 def service_path(name: str) -> Diagnoser:
     """Diagnose the way to `<name>.<fqdn>`: its routes, its backends, a stale chart."""
 
@@ -104,7 +100,7 @@ STEPS: tuple[Step, ...] = (
          "through the gateway", route_probe.routes_accepted, needs=(3, 14),
          timeout=10 * MIN, stall_after=3 * MIN,
          watches=(gvr.HTTPROUTES, gvr.GATEWAYS, gvr.SERVICES, gvr.ENDPOINTSLICES),
-         diagnosers=(_routes_and_hosts,)),
+         diagnosers=(_routes,)),
     Step(16, "sandbox-token-minted", "a Sandbox gets its token; the JWT carries its plan's "
          "capabilities and no more", sandbox.sandbox_token_minted, needs=(9, 14),
          timeout=10 * MIN, stall_after=3 * MIN, setup=sandbox.create_sandbox,

@@ -7,7 +7,7 @@ coordinates it knows, and DynamicClient's discovery costs dozens of requests per
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,9 @@ class KubeClient:
         data_bytes = raw.data
         return json.loads(data_bytes) if data_bytes else None
 
+    def close(self) -> None:
+        self.api.close()
+
     # ---- reads ---------------------------------------------------------------------------
     def get(self, gvr: GVR, name: str, namespace: str | None = None) -> Obj:
         return self._call("GET", gvr.path(namespace, name))  # type: ignore[no-any-return]
@@ -114,12 +117,16 @@ class KubeClient:
 
     # ---- watch ---------------------------------------------------------------------------
     def watch_lines(self, gvr: GVR, resource_version: str, *, namespace: str | None = None,
-                    timeout_seconds: int = 60) -> Iterator[Obj]:
-        """Raw watch events ({"type", "object"}) from `resource_version`, with bookmarks."""
+                    timeout_seconds: int = 60,
+                    on_open: Callable[[Any], None] | None = None) -> Iterator[Obj]:
+        """Raw watch events ({"type", "object"}) from `resource_version`, with bookmarks.
+        `on_open` gets the open response, so a caller can close it to stop the watch."""
         resp = self._call(
             "GET", gvr.path(namespace), stream=True, timeout=timeout_seconds + 10,
             query={"watch": "true", "resourceVersion": resource_version,
                    "allowWatchBookmarks": "true", "timeoutSeconds": timeout_seconds})
+        if on_open is not None:
+            on_open(resp)
         buf = b""
         try:
             for chunk in resp.stream(4096, decode_content=False):

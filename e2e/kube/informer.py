@@ -10,6 +10,7 @@ relist after a short back-off; a stopped informer ends its thread.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import threading
@@ -73,13 +74,25 @@ class Informer:
         self._stop = threading.Event()
         self.error: E2EError | None = None
         self._thread = threading.Thread(target=self._run, name=f"informer-{gvr}", daemon=True)
+        self._resp: Any = None  # the open watch response, closed by stop()
 
     def start(self) -> Informer:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the thread: close its open watch (a quiet watch may not return for a
+        minute), then wait for it briefly."""
         self._stop.set()
+        resp = self._resp
+        if resp is not None:
+            with contextlib.suppress(Exception):
+                if hasattr(resp, "shutdown"):  # urllib3 >= 2.3 unblocks a pending read
+                    resp.shutdown()
+                else:
+                    resp.close()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
 
     def wait_synced(self, timeout: float) -> bool:
         """Wait for the first list; False when it failed (see `error`) or took too long."""
@@ -132,7 +145,8 @@ class Informer:
                     rv = self._relist()
                     self.error = None
                 for event in self.kube.watch_lines(self.gvr, rv, namespace=self.namespace,
-                                                   timeout_seconds=30):
+                                                   timeout_seconds=30,
+                                                   on_open=self._set_resp):
                     if self._stop.is_set():
                         return
                     etype, obj = event.get("type"), event.get("object") or {}
@@ -170,6 +184,9 @@ class Informer:
             if self._stop.wait(backoff):
                 return
             backoff = min(backoff * 2, 5.0)
+
+    def _set_resp(self, resp: Any) -> None:
+        self._resp = resp
 
     def _record_failure(self, e: E2EError) -> None:
         self.error = e
@@ -209,5 +226,7 @@ class Informers:
         return self.changes.wait(gvrs, seen, timeout)
 
     def stop(self) -> None:
+        for inf in self._informers.values():
+            inf._stop.set()  # signal all first, then close and join each
         for inf in self._informers.values():
             inf.stop()

@@ -13,8 +13,8 @@ import pytest
 
 from e2e.config import Settings
 from e2e.faults import FaultExpectation, discover
-from e2e.journey.session import JourneySession
 from e2e.report.model import CycleReport, Verdict
+from e2e.session import JourneySession
 
 HERE = Path(__file__).parent
 FAULTS = discover(HERE)

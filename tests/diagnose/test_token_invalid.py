@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from e2e.config import Settings
-from e2e.journey.session import JourneySession
 from e2e.report.model import StepStatus
+from e2e.session import JourneySession
 
 
 def test_a_token_gitea_does_not_know_is_invalid_not_password(tmp_path: Path) -> None:

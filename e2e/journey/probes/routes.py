@@ -15,6 +15,7 @@ from ...diagnose.routes import cond, parent_refs, parent_status
 from ...kube import gvr
 from ...kube.status import name_of, namespace_of
 from ..model import Progress, StepContext
+from .cluster import GATEWAY_NAME, GATEWAY_NS
 
 Obj = dict[str, Any]
 UPSTREAM_HEADER = "x-envoy-upstream-service-time"
@@ -57,6 +58,8 @@ def routes_accepted(ctx: StepContext) -> Progress:
                                 fingerprint="|".join(sorted(pending)))
     silent = []
     for route in routes:
+        if (GATEWAY_NS, GATEWAY_NAME) not in {(ns, n) for ns, n, _ in parent_refs(route)}:
+            continue  # served by another Gateway: not this gateway address's to answer
         for host in (route.get("spec") or {}).get("hostnames") or []:
             host = host.replace("*", WILDCARD_PROBE_LABEL, 1)
             resp = ctx.sov.http.call("GET", host, _first_path(route))

@@ -19,6 +19,7 @@ SANDBOX_NAME = "e2e-sandbox"
 TOKEN_KEY = "LLM_GATEWAY_TOKEN"
 SIGNING_SECRET = ("newapi", "newapi-bp-newapi-token-signing-key", "SIGNING_KEY")
 SEVEN_DAYS = 7 * 24 * 3600
+CLOCK_LEEWAY = 60
 
 
 def _tenant(ctx: StepContext) -> tuple[str, str, str]:
@@ -35,6 +36,7 @@ def create_sandbox(ctx: StepContext) -> None:
             "spec": {"owner": {"orgRef": {"slug": slug}, "email": email}, "planId": plan}}
     if ctx.sov.informers(gvr.SANDBOXES).get(SANDBOX_NAME, ns) is None:
         ctx.sov.kube.create(gvr.SANDBOXES, body, ns)
+        ctx.state.created.append((gvr.SANDBOXES, ns, SANDBOX_NAME))
     ctx.state.values["sandbox"] = f"{ns}/{SANDBOX_NAME}"
 
 
@@ -53,7 +55,14 @@ def _token(ctx: StepContext) -> tuple[dict[str, Any] | None, str]:
     if not key:
         return None, "the NewAPI signing key Secret is not readable"
     try:
-        claims = jwt.decode(token, key, algorithms=["HS256"], options={"verify_aud": False})
+        # Leeway: the harness's clock and the cluster's may differ by seconds.
+        claims = jwt.decode(token, key, algorithms=["HS256"], leeway=CLOCK_LEEWAY,
+                            options={"verify_aud": False})
+    except jwt.ImmatureSignatureError as e:
+        return None, (f"the sandbox token is not valid yet ({e}): the cluster's clock runs "
+                      f"more than {CLOCK_LEEWAY}s ahead of the harness's")
+    except jwt.ExpiredSignatureError:
+        return None, "the sandbox token has already expired (or the clocks disagree)"
     except jwt.PyJWTError as e:
         return None, f"the sandbox token does not verify with the NewAPI signing key: {e}"
     return claims, "token found"

@@ -7,25 +7,28 @@ change, so a killed run leaves an IN-FLIGHT report that says where it was.
 
 from __future__ import annotations
 
+import logging
 import platform
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .. import __version__
-from ..clients.http import PlatformHTTP
-from ..config import Settings
-from ..kube.client import KubeClient, load_api_client
-from ..providers import Attachment, Provider, provider_for
-from ..redact import Redactor
-from ..report.model import CycleReport, Finding, Severity, StepResult, StepStatus, Target
-from ..report.store import ReportStore
-from ..sovereign import Sovereign
-from .model import JourneyState, Step, StepContext
-from .runner import JourneyRunner, ProgressCallback
-from .steps import STEPS
+from . import __version__
+from .clients.http import PlatformHTTP
+from .config import Settings
+from .errors import ConfigError, E2EError, KubeNotFound
+from .journey.model import JourneyState, Step, StepContext
+from .journey.runner import JourneyRunner, ProgressCallback
+from .journey.steps import STEPS
+from .kube.client import KubeClient, load_api_client
+from .providers import Attachment, Provider, provider_for
+from .redact import RedactingFilter, Redactor
+from .report.model import CycleReport, Finding, Severity, StepResult, StepStatus, Target
+from .report.store import ReportStore
+from .sovereign import Sovereign
 
+HARNESS_LOGGERS = ("sovereign_e2e.kube", "sovereign_e2e.journey")
+log = logging.getLogger("sovereign_e2e.journey")
 PROGRESS_WRITE_EVERY = 2.0  # seconds between IN-FLIGHT report refreshes while waiting
 
 
@@ -45,9 +48,19 @@ class JourneySession:
         self.report: CycleReport | None = None
         self.report_path: Path | None = None
         self._last_progress_write = 0.0
+        self._log_filter: logging.Filter | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
+        if self.settings.cycle and self.store.path_for(self.settings.cycle).exists():
+            raise ConfigError(f"--cycle {self.settings.cycle}: "
+                              f"{self.store.path_for(self.settings.cycle)} exists already; pick "
+                              "another cycle id or leave --cycle out (the next free one is used)")
+        # Log records of the harness pass the same boundary as report files. A filter on a
+        # logger applies to records logged on it, so each of our loggers gets one.
+        self._log_filter = RedactingFilter(self.redactor)
+        for name in HARNESS_LOGGERS:
+            logging.getLogger(name).addFilter(self._log_filter)
         self.attachment = att = self.provider.create_or_attach()
         kube = KubeClient(load_api_client(att.kubeconfig, att.context))
         http = PlatformHTTP(att.fqdn, att.gateway_url, verify=not self.settings.gateway_insecure)
@@ -115,10 +128,35 @@ class JourneySession:
         self._save()
         return self.report
 
+    def cleanup(self) -> list[str]:
+        """Delete what the journey created, newest first; keep it when the cycle failed and
+        --keep-on-failure asks for the evidence. Returns the errors (never raises)."""
+        if self.runner is None or self.sov is None:
+            return []
+        failed = self.report is not None and self.report.verdict.value not in (
+            "PASS", "INCOMPLETE", "IN-FLIGHT")
+        if failed and self.settings.keep_on_failure:
+            return []
+        errors = []
+        for gvr, namespace, name in reversed(self.runner.ctx.state.created):
+            try:
+                self.sov.kube.delete(gvr, name, namespace)
+            except KubeNotFound:
+                continue
+            except E2EError as e:
+                errors.append(f"delete {gvr} {namespace}/{name}: {e}")
+        self.runner.ctx.state.created.clear()
+        return errors
+
     def close(self) -> None:
+        for error in self.cleanup():
+            log.log(logging.WARNING, "cleanup: %s", self.redactor.redact_text(error))
         if self.sov is not None:
             self.sov.close()
         self.provider.destroy()
+        if self._log_filter is not None:
+            for name in HARNESS_LOGGERS:
+                logging.getLogger(name).removeFilter(self._log_filter)
 
     # ---- report --------------------------------------------------------------------------
     def _record(self, result: StepResult) -> None:
@@ -141,7 +179,3 @@ class JourneySession:
             self._save()
         if self._on_progress is not None:
             self._on_progress(step, elapsed, self.redactor.redact_text(waiting_for))
-
-    @property
-    def result_of(self) -> Callable[[int], StepResult | None]:
-        return lambda n: self.runner.results.get(n) if self.runner else None
