@@ -23,6 +23,7 @@ from .gvr import GVR
 
 Obj = dict[str, Any]
 POOL_SIZE = 48
+LIST_PAGE_SIZE = 500
 
 
 def load_api_client(kubeconfig: Path | None, context: str | None) -> k8s.ApiClient:
@@ -93,11 +94,20 @@ class KubeClient:
             return None
 
     def list(self, gvr: GVR, namespace: str | None = None, *, label_selector: str | None = None,
-             field_selector: str | None = None) -> tuple[list[Obj], str]:
-        data = self._call("GET", gvr.path(namespace),
-                          query={"labelSelector": label_selector,
-                                 "fieldSelector": field_selector})
-        return data.get("items") or [], str(data.get("metadata", {}).get("resourceVersion", ""))
+             field_selector: str | None = None,
+             page_size: int = LIST_PAGE_SIZE) -> tuple[list[Obj], str]:
+        """All matching objects, fetched in pages (a big cluster has many Events)."""
+        items: list[Obj] = []
+        token: str | None = None
+        while True:
+            data = self._call("GET", gvr.path(namespace), query={
+                "labelSelector": label_selector, "fieldSelector": field_selector,
+                "limit": page_size, "continue": token})
+            items.extend(data.get("items") or [])
+            meta = data.get("metadata") or {}
+            token = meta.get("continue") or None
+            if not token:
+                return items, str(meta.get("resourceVersion", ""))
 
     def version(self) -> Obj:
         return self._call("GET", "/version", timeout=10)  # type: ignore[no-any-return]

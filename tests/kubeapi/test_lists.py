@@ -90,3 +90,24 @@ def test_cluster_scoped_list(core: client.CoreV1Api, new_namespace: Callable[[],
     assert made <= listed
     one = core.list_namespace(field_selector=f"metadata.name={sorted(made)[0]}").items
     assert [n.metadata.name for n in one] == [sorted(made)[0]]
+
+
+def test_lists_come_in_pages_with_limit_and_continue(core: client.CoreV1Api,
+                                                     labelled: str) -> None:
+    first = core.list_namespaced_config_map(labelled, limit=2)
+    assert len(first.items) == 2 and first.metadata._continue
+    assert first.metadata.remaining_item_count >= 1
+    names = [i.metadata.name for i in first.items]
+    token = first.metadata._continue
+    while token:
+        page = core.list_namespaced_config_map(labelled, limit=2, _continue=token)
+        names += [i.metadata.name for i in page.items]
+        token = page.metadata._continue
+    everything = [i.metadata.name for i in core.list_namespaced_config_map(labelled).items]
+    assert names == everything
+
+
+def test_a_broken_continue_token_is_400(core: client.CoreV1Api, labelled: str) -> None:
+    with pytest.raises(client.ApiException) as err:
+        core.list_namespaced_config_map(labelled, limit=2, _continue="not-a-token")
+    assert err.value.status == 400

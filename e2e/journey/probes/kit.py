@@ -43,6 +43,8 @@ def kit_applied(ctx: StepContext) -> Progress:
     names = {(namespace_of(r), name_of(r)) for r in releases}
     missing: list[str] = []
     for hr in releases:
+        if (hr.get("spec") or {}).get("chartRef"):
+            continue  # Flux 2.3+: an OCIRepository/HelmChart reference, no HelmRepository
         src = (((hr.get("spec") or {}).get("chart") or {}).get("spec") or {}).get(
             "sourceRef") or {}
         key = (src.get("namespace") or namespace_of(hr), src.get("name", ""))

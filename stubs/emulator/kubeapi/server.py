@@ -10,6 +10,7 @@ URL shapes served (core group under /api/v1, others under /apis/G/V):
 from __future__ import annotations
 
 import asyncio
+import base64
 import hmac
 import json
 import time
@@ -60,6 +61,17 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 def _error(e: errors.ApiError) -> web.Response:
     return _json(e.status(), e.code)
+
+
+def _encode_continue(start: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"start": start}).encode()).decode()
+
+
+def _decode_continue(token: str) -> int:
+    try:
+        return int(json.loads(base64.urlsafe_b64decode(token.encode()))["start"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise errors.bad_request(f"invalid continue token {token!r}") from e
 
 
 @dataclass(frozen=True)
@@ -229,7 +241,8 @@ class KubeApiServer:
             if method == "GET":
                 if q.get("watch") in ("true", "1"):
                     return await self._watch(request, t)
-                return self._list(t, q.get("labelSelector"), q.get("fieldSelector"))
+                return self._list(t, q.get("labelSelector"), q.get("fieldSelector"),
+                                  q.get("limit"), q.get("continue"))
             if method == "POST":
                 body = await self._body(request)
                 if t.namespace and (body.get("metadata") or {}).get("namespace") not in (
@@ -262,13 +275,31 @@ class KubeApiServer:
         raise errors.method_not_allowed(f"method {method} not allowed")
 
     def _list(self, t: Target, label_selector: str | None,
-              field_selector: str | None) -> web.Response:
+              field_selector: str | None, limit: str | None = None,
+              token: str | None = None) -> web.Response:
         items, rv = self.store.list(t.rt, t.namespace, label_selector, field_selector)
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        # Chunking (limit/continue): the token says where the next page starts. Pages are
+        # cut from the current state (the real server serves them from a snapshot).
+        start = _decode_continue(token) if token else 0
+        if limit:
+            try:
+                size = int(limit)
+            except ValueError as e:
+                raise errors.bad_request(f"invalid limit {limit!r}") from e
+            if size > 0:
+                rest = len(items) - start - size
+                items = items[start:start + size]
+                if rest > 0:
+                    meta["continue"] = _encode_continue(start + size)
+                    meta["remainingItemCount"] = rest
+        elif start:
+            items = items[start:]
         for item in items:
             item.pop("apiVersion", None)
             item.pop("kind", None)
         return _json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
-                      "metadata": {"resourceVersion": str(rv)}, "items": items})
+                      "metadata": meta, "items": items})
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
         raw = await request.read()
