@@ -83,6 +83,10 @@ def _add_report_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
                           description="Print the cycle log: consecutive cycles with the same "
                                       "verdict and root cause grouped, with the stopping step.")
     hist.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR, help=dir_help)
+    hist.add_argument("--format", choices=["text", "html"], default="text",
+                      help="text (the cycle log) or html (a trend chart of steps passed per "
+                           "cycle, and the log); default: text")
+    hist.add_argument("--output", type=Path, help="write to this file (default: stdout)")
 
     sign = sub.add_parser("signoff", help="go/no-go for a release from the latest cycles",
                           description="GO (exit 0) only when the latest completed cycle(s) "
@@ -107,7 +111,11 @@ def _report_command(args: argparse.Namespace) -> int:
                 commands.write_output(args.output, text)
             return 0
         if args.command == "history":
-            sys.stdout.write(commands.history_text(args.report_dir))
+            text = commands.history_text(args.report_dir, args.format)
+            if args.output is None:
+                sys.stdout.write(text)
+            else:
+                commands.write_output(args.output, text)
             return 0
         decision = commands.signoff_decision(args.report_dir, args.require_passes)
         sys.stdout.write(decision.to_json() if args.json else decision.format())
