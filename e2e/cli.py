@@ -25,6 +25,15 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sovereign-e2e",
         description="End-to-end harness for Sovereign provisioning.",
+        epilog=(
+            "examples:\n"
+            "  sovereign-e2e run                  the journey, emulated Sovereign\n"
+            "  sovereign-e2e run -k journey --sovereign kubeconfig --kubeconfig t23.yaml\n"
+            "  sovereign-e2e emulator up --overlay scenarios/faults/<name>/overlay\n"
+            "  sovereign-e2e report --format html --output t23.html\n"
+            "  sovereign-e2e history              the cycle log (t13 FAIL, t14 PASS, ...)\n"
+            "  sovereign-e2e signoff --require-passes 2"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

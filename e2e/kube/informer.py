@@ -212,8 +212,11 @@ class Informers:
                 inf = Informer(self.kube, gvr, self.changes).start()
                 self._informers[gvr] = inf
         if not inf.synced and not inf.wait_synced(self.sync_timeout):
-            if inf.error:
-                raise inf.error
+            error = inf.error  # read once: the thread may retry and clear it meanwhile
+            if inf.synced:
+                return inf
+            if error is not None:
+                raise error
             raise KubeAPIError(504, "Timeout", f"no initial list of {gvr} within "
                                f"{self.sync_timeout:.0f}s")
         return inf
