@@ -197,8 +197,10 @@ def test_required_image_pins_guard_the_sandbox_chart() -> None:
 
 
 def test_undefined_values_and_versions_render_as_helm_does() -> None:
-    with pytest.raises(RenderError, match=r'^template: bp-grafana/templates/deployment\.yaml:\d+'
-                                          r':\d+: executing "bp-grafana/templates/deployment'):
+    # Helm wraps Go's exec error: `execution error at (<file>:L:C): executing "<file>" ...`
+    with pytest.raises(RenderError, match=r'^execution error at \(bp-grafana/templates/'
+                                          r'deployment\.yaml:\d+:\d+\): executing '
+                                          r'"bp-grafana/templates/deployment'):
         render("bp-grafana", "1.0.0", {"grafana": None})
     steps29 = render("bp-self-sovereign-cutover", "0.1.29")
     steps30 = render("bp-self-sovereign-cutover", "0.1.30")

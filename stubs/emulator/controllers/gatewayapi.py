@@ -110,6 +110,10 @@ class GatewayAPIController(Controller):
                 # Cilium's operator does not start its Gateway controllers without the CRDs.
                 return ()
             out.append(rt)
+        # It also requires GRPCRoute and the experimental TLSRoute, though it routes neither
+        # here ("Required GatewayAPI resources are not found": no controllers at all).
+        if self.gw_rt("grpcroutes") is None or self.gw_rt("tlsroutes", "v1alpha2") is None:
+            return ()
         return out
 
     def keys_for(self, event: WatchEvent) -> Iterable[Key]:
@@ -315,7 +319,7 @@ class GatewayAPIController(Controller):
         if not any_accepted:
             conds = [_cond(prev, "Accepted", "False", "ListenersNotValid",
                            "No Accepted Listeners", gen),
-                     _cond(prev, "Programmed", "False", "ListenersNotValid",
+                     _cond(prev, "Programmed", "False", "Invalid",
                            "No Accepted Listeners", gen)]
             addresses: list[Obj] = []
         else:
