@@ -21,8 +21,17 @@ from .db import GiteaDB
 __all__ = ["GiteaDB", "configure_admin", "create_app", "gitea_app"]
 
 
+INIT_CONTAINER = "configure-gitea"  # the chart's init container that sets up the admin
+
+
 @register_app("gitea")
 def gitea_app(env: Mapping[str, str], ctx: AppContext) -> web.Application:
     db: GiteaDB = ctx.state(f"gitea/{ctx.namespace}", GiteaDB)
-    configure_admin(db, env, ctx.log)
+    if ctx.container_name == INIT_CONTAINER:
+        # The init script: create or re-sync the admin, then exit so Gitea can start.
+        configure_admin(db, env, ctx.log)
+        ctx.exit(0, "Completed")
+        return web.Application()
+    if env.get("GITEA_ADMIN_USERNAME"):  # run alone, or a chart that passes them directly
+        configure_admin(db, env, ctx.log)
     return create_app(db, env)
