@@ -150,7 +150,7 @@ class JourneySession:
 
     def close(self) -> None:
         for error in self.cleanup():
-            log.log(logging.WARNING, "cleanup: %s", self.redactor.redact_text(error))
+            log.warning("cleanup: %s", self.redactor.redact_text(error))
         if self.sov is not None:
             self.sov.close()
         self.provider.destroy()

@@ -214,9 +214,9 @@ class JourneyRunner:
             try:
                 out.extend(diagnoser(self.ctx))
             except Exception as e:  # diagnosers never fail a step; a broken one says why
-                log.log(logging.WARNING, "diagnoser %s of %s failed: %s: %s",
-                        getattr(diagnoser, "__name__", diagnoser), step.id,
-                        type(e).__name__, self.ctx.sov.redactor.redact_text(str(e)))
+                log.warning("diagnoser %s of %s failed: %s: %s",
+                            getattr(diagnoser, "__name__", diagnoser), step.id,
+                            type(e).__name__, self.ctx.sov.redactor.redact_text(str(e)))
         return out
 
     def _end(self, result: StepResult, status: StepStatus, progress: str,

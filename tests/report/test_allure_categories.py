@@ -23,9 +23,17 @@ EMITTERS = {"blocking", "warning", "Finding"}  # e2e.diagnose.findings + the mod
 CODE_SHAPE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\.[a-z0-9]+(?:[.-][a-z0-9]+)*$")
 
 
+LOGGERS = {"log", "logger", "logging"}  # `log.warning(...)` is a log line, not a Finding
+
+
 def _callee(node: ast.Call) -> str | None:
     f = node.func
-    return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+    if isinstance(f, ast.Name):
+        return f.id
+    if isinstance(f, ast.Attribute):
+        base = f.value.id if isinstance(f.value, ast.Name) else None
+        return None if base in LOGGERS else f.attr
+    return None
 
 
 def _code_arg(node: ast.Call) -> ast.expr | None:
