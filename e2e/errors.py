@@ -10,14 +10,11 @@
     │   ├── KubeConflict (409)
     │   └── KubeUnauthorized (401/403)
     ├── HTTPCallError            a platform HTTP endpoint failed at transport level
-    ├── WaitTimeout              a wait ran out (carries the condition and last observation)
     ├── StepFailed               the platform is wrong (a step's verdict)
     └── HarnessBroken            our tooling is wrong (a bug or an unusable environment)
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 
 class E2EError(Exception):
@@ -63,14 +60,6 @@ class KubeUnauthorized(KubeAPIError):
 
 class HTTPCallError(E2EError):
     """A platform endpoint could not be reached (DNS, connect, TLS, timeout)."""
-
-
-class WaitTimeout(E2EError):
-    def __init__(self, description: str, timeout: float, last: Any = None) -> None:
-        super().__init__(f"timed out after {timeout:.0f}s waiting for {description}")
-        self.description = description
-        self.timeout = timeout
-        self.last = last
 
 
 class StepFailed(E2EError):

@@ -8,7 +8,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from ..kube.gvr import GVR
-from ..report.model import Evidence, Finding, Severity
+from ..report.model import Evidence, Finding
 
 if TYPE_CHECKING:
     from ..sovereign import Sovereign
@@ -44,10 +44,6 @@ class Progress:
     @classmethod
     def blocked(cls, description: str, *findings: Finding) -> Progress:
         return cls(State.BLOCKED, description, description, tuple(findings))
-
-    @property
-    def blocking(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.severity == Severity.BLOCKING)
 
 
 @dataclass
@@ -94,3 +90,17 @@ class Step:
     @property
     def id(self) -> str:
         return f"{self.number:02d}-{self.slug}"
+
+
+def await_condition(obj: dict[str, Any] | None, what: str, ctype: str) -> Progress | None:
+    """None when `obj` exists with condition `ctype` True; otherwise what the step waits for
+    (shared by every probe that waits on an object's condition)."""
+    if obj is None:
+        return Progress.waiting(f"waiting for {what}")
+    for cond in (obj.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == ctype:
+            if cond.get("status") == "True":
+                return None
+            return Progress.waiting(f"{what} {ctype}={cond.get('status')} "
+                                    f"{cond.get('reason', '')}: {cond.get('message', '')}")
+    return Progress.waiting(f"{what} {ctype}=unset")

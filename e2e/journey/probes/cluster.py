@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...kube import gvr
 from ...kube.status import condition, is_true, name_of, pod_ready, workload_ready
 from ...report.model import Evidence
-from ..model import Progress, StepContext
+from ..model import Progress, StepContext, await_condition
 
 GATEWAY_NS, GATEWAY_NAME, GATEWAY_CLASS = "kube-system", "cilium-gateway", "cilium"
 
@@ -44,12 +44,8 @@ def cni_ready(ctx: StepContext) -> Progress:
 
 def gateway_programmed(ctx: StepContext) -> Progress:
     gc = ctx.sov.informers(gvr.GATEWAYCLASSES).get(GATEWAY_CLASS)
-    if gc is None:
-        return Progress.waiting(f"waiting for GatewayClass {GATEWAY_CLASS}")
-    if not is_true(gc, "Accepted"):
-        cond = condition(gc, "Accepted") or {}
-        return Progress.waiting(f"GatewayClass {GATEWAY_CLASS} Accepted="
-                                f"{cond.get('status', 'unset')} ({cond.get('message', '')})")
+    if (pending := await_condition(gc, f"GatewayClass {GATEWAY_CLASS}", "Accepted")):
+        return pending
     gw = ctx.sov.informers(gvr.GATEWAYS).get(GATEWAY_NAME, GATEWAY_NS)
     if gw is None:
         return Progress.waiting(f"waiting for Gateway {GATEWAY_NS}/{GATEWAY_NAME}")

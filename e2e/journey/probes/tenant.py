@@ -15,9 +15,8 @@ from ...diagnose import gitea as gitea_diag
 from ...diagnose.findings import blocking, subject
 from ...errors import StepFailed
 from ...kube import gvr
-from ...kube.status import condition, is_true
 from ...report.model import Finding
-from ..model import Progress, StepContext
+from ..model import Progress, StepContext, await_condition
 
 SME_SECRETS = ("sme", "sme-secrets")
 PLAN = "free"
@@ -201,12 +200,9 @@ def diagnose_provisioning(ctx: StepContext) -> list[Finding]:
 def organization_created(ctx: StepContext) -> Progress:
     slug = str(ctx.state.values["tenant_slug"])
     org = ctx.sov.informers(gvr.ORGANIZATIONS).get(slug)
-    if org is None:
-        return Progress.waiting(f"waiting for Organization {slug}")
-    if not is_true(org, "Ready"):
-        c = condition(org, "Ready") or {}
-        return Progress.waiting(f"Organization {slug} Ready={c.get('status', 'unset')} "
-                                f"{c.get('reason', '')}: {c.get('message', '')}")
+    if (pending := await_condition(org, f"Organization {slug}", "Ready")):
+        return pending
+    assert org is not None
     creds = gitea_diag.admin_credentials(ctx.sov)
     if creds is None:
         return Progress.waiting("Gitea admin credentials unreadable")
