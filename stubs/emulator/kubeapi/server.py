@@ -30,14 +30,17 @@ LIVENESS_CHECK = 2.0  # seconds between checks that a watching client is still t
 STORE_KEY: web.AppKey[Store] = web.AppKey("store", Store)
 LOG_KEY: web.AppKey[RequestLog] = web.AppKey("request_log", object)  # type: ignore[arg-type]
 
+# The Kubernetes release the emulator claims to be: the same as the oracle it is checked
+# against (tools/oracle-versions.env builds kube-apiserver v1.34.4). "+..." is semver build
+# metadata, so the version compares equal to v1.34.4 (as "v1.34.4+k3s1" does).
 KUBE_VERSION = {
     "major": "1",
-    "minor": "31",
-    "gitVersion": "v1.31.0-sovereign-emulator",
+    "minor": "34",
+    "gitVersion": "v1.34.4+sovereign-emulator",
     "gitCommit": "0000000000000000000000000000000000000000",
     "gitTreeState": "clean",
     "buildDate": "2026-01-01T00:00:00Z",
-    "goVersion": "go1.22.0",
+    "goVersion": "go1.24.0",
     "compiler": "gc",
     "platform": "linux/amd64",
 }
