@@ -101,7 +101,12 @@ def json_patch(doc: Any, ops: Any) -> Any:
             except (KeyError, IndexError, ValueError, TypeError):
                 ok = False
             if not ok:
-                raise errors.ApiError(422, "Invalid", f"testing value {path} failed")
+                # The API server answers a failed `test` op with a generic message and empty
+                # details (the JSON-patch library's error is not passed on).
+                raise errors.ApiError(
+                    422, "Invalid",
+                    "the server rejected our request due to an error in our request",
+                    {})
             continue
         if kind in ("move", "copy"):
             value = copy.deepcopy(_get(doc, op["from"]))

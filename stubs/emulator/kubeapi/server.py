@@ -360,6 +360,11 @@ class KubeApiServer:
             await resp.write_eof()
             return resp
         await resp.prepare(request)
+        # sendInitialEvents (watch-list): the synthetic ADDED events queued by store.watch,
+        # then one BOOKMARK annotated k8s.io/initial-events-end, as the API server sends.
+        initial_left = sub.queue.qsize() if q.get("sendInitialEvents") == "true" else None
+        if initial_left == 0 and bookmarks:
+            await self._send_bookmark(resp, t, initial_events_end=True)
         deadline = time.monotonic() + timeout
         next_bookmark = time.monotonic() + self.bookmark_interval
         try:
@@ -385,6 +390,10 @@ class KubeApiServer:
                     break
                 line = json.dumps({"type": ev.type, "object": ev.obj}) + "\n"
                 await resp.write(line.encode())
+                if initial_left:
+                    initial_left -= 1
+                    if initial_left == 0 and bookmarks:
+                        await self._send_bookmark(resp, t, initial_events_end=True)
             if bookmarks:
                 await self._send_bookmark(resp, t)
             await resp.write_eof()
@@ -394,7 +403,10 @@ class KubeApiServer:
             sub.close()
         return resp
 
-    async def _send_bookmark(self, resp: web.StreamResponse, t: Target) -> None:
-        obj = {"kind": t.rt.kind, "apiVersion": t.rt.api_version,
-               "metadata": {"resourceVersion": str(self.store.resource_version)}}
+    async def _send_bookmark(self, resp: web.StreamResponse, t: Target, *,
+                             initial_events_end: bool = False) -> None:
+        meta: dict[str, Any] = {"resourceVersion": str(self.store.resource_version)}
+        if initial_events_end:
+            meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+        obj = {"kind": t.rt.kind, "apiVersion": t.rt.api_version, "metadata": meta}
         await resp.write((json.dumps({"type": "BOOKMARK", "object": obj}) + "\n").encode())
