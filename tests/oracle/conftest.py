@@ -7,6 +7,7 @@ does not start is a failure, not a silent skip.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,9 @@ from kubernetes import config
 from kubernetes.client import ApiClient
 
 from e2e.oracle import OracleServer, OracleUnavailable
+from e2e.oracle.apply import Discovery, apply, message, wait_established
 from e2e.oracle.rawapi import RawApi
+from stubs.emulator.runtime import DEFAULT_CRDS_DIR, REPO_ROOT, load_manifests
 
 
 def _unavailable(reason: str) -> None:
@@ -49,3 +52,24 @@ def oracle_client(oracle_kubeconfig: Path) -> ApiClient:
 @pytest.fixture(scope="session")
 def oracle_raw(oracle: OracleServer) -> RawApi:
     return RawApi.from_kubeconfig(oracle.kubeconfig())
+
+
+@pytest.fixture(scope="session")
+def crds_installed(oracle_raw: RawApi) -> dict[str, list[str]]:
+    """Install every CRD (for real); per file, the rejections (empty when all accepted)."""
+    discovery = Discovery(oracle_raw)
+    out: dict[str, list[str]] = {}
+    for f in sorted(DEFAULT_CRDS_DIR.glob("*.y*ml")):
+        problems = out.setdefault(str(f.relative_to(REPO_ROOT)), [])
+        for doc in load_manifests([f]):
+            answer = apply(oracle_raw, discovery, doc, dry_run=False)
+            if answer.status >= 300:
+                problems.append(f"{doc['kind']} {doc['metadata']['name']}: {message(answer)}")
+                continue
+            got = wait_established(oracle_raw, doc["metadata"]["name"])
+            status = got.body.get("status") if isinstance(got.body, dict) else None
+            conds = {c["type"]: c for c in (status or {}).get("conditions") or []}
+            if conds.get("Established", {}).get("status") != "True":
+                problems.append(f"{doc['kind']} {doc['metadata']['name']}: not Established: "
+                                f"{json.dumps(list(conds.values()))}")
+    return out

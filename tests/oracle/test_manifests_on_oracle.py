@@ -8,13 +8,12 @@ naming the file and the server's message.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from e2e.oracle.apply import Discovery, apply, message, wait_established
+from e2e.oracle.apply import Discovery, apply, message
 from e2e.oracle.rawapi import RawApi
 from stubs.emulator import manifests
 from stubs.emulator.runtime import DEFAULT_CRDS_DIR, load_manifests
@@ -71,27 +70,6 @@ def _check(api: RawApi, discovery: Discovery, docs: list[tuple[str, Doc]]) -> li
         elif doc.get("kind") == "Namespace":
             apply(api, discovery, doc, dry_run=False)
     return rejected
-
-
-@pytest.fixture(scope="session")
-def crds_installed(oracle_raw: RawApi) -> dict[str, list[str]]:
-    """Install every CRD (for real); per file, the rejections (empty when all accepted)."""
-    discovery = Discovery(oracle_raw)
-    out: dict[str, list[str]] = {}
-    for f in sorted(DEFAULT_CRDS_DIR.glob("*.y*ml")):
-        problems = out.setdefault(_rel(f), [])
-        for doc in load_manifests([f]):
-            answer = apply(oracle_raw, discovery, doc, dry_run=False)
-            if answer.status >= 300:
-                problems.append(f"{_show(doc)}: {message(answer)}")
-                continue
-            got = wait_established(oracle_raw, doc["metadata"]["name"])
-            status = got.body.get("status") if isinstance(got.body, dict) else None
-            conds = {c["type"]: c for c in (status or {}).get("conditions") or []}
-            if conds.get("Established", {}).get("status") != "True":
-                problems.append(f"{_show(doc)}: not Established: "
-                                f"{json.dumps(list(conds.values()))}")
-    return out
 
 
 @pytest.mark.parametrize("crd_file", sorted(_rel(f) for f in DEFAULT_CRDS_DIR.glob("*.y*ml")))
