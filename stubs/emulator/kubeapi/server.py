@@ -332,9 +332,13 @@ class KubeApiServer:
         if ctype not in patches.PATCH_TYPES:
             raise errors.unsupported_media_type(ctype)
         if ctype == patches.APPLY_PATCH and not request.query.get("fieldManager"):
-            raise errors.bad_request(
+            raise errors.ApiError(
+                422, "Invalid",
                 "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is "
-                "required for apply patch")
+                "required for apply patch",
+                {"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [
+                    {"reason": "FieldValueRequired", "field": "fieldManager",
+                     "message": "Required value: is required for apply patch"}]})
 
         def apply_fn(current: dict[str, Any]) -> dict[str, Any]:
             return patches.apply(ctype, current, body)
