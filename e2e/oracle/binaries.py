@@ -58,7 +58,7 @@ def find_binaries() -> OracleBinaries:
     if not _go_present():
         raise OracleUnavailable(
             f"oracle kube-apiserver {kube}/etcd {etcd} not built and no Go toolchain here "
-            f"(it is built from source): install Go >= 1.24, then run {BUILD_SCRIPT.name}")
+            f"(it is built from source): install Go >= 1.26, then run {BUILD_SCRIPT.name}")
     raise OracleUnavailable(
         f"oracle kube-apiserver {kube}/etcd {etcd} not built in {bin_dir}: "
         f"run tools/{BUILD_SCRIPT.name} (.ci/run does)")
