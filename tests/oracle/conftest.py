@@ -54,22 +54,27 @@ def oracle_raw(oracle: OracleServer) -> RawApi:
     return RawApi.from_kubeconfig(oracle.kubeconfig())
 
 
-@pytest.fixture(scope="session")
-def crds_installed(oracle_raw: RawApi) -> dict[str, list[str]]:
-    """Install every CRD (for real); per file, the rejections (empty when all accepted)."""
-    discovery = Discovery(oracle_raw)
+def install_crds(api: RawApi) -> dict[str, list[str]]:
+    """Install every shipped CRD (for real) and wait for Established; per file, the
+    rejections (empty when all accepted)."""
+    discovery = Discovery(api)
     out: dict[str, list[str]] = {}
     for f in sorted(DEFAULT_CRDS_DIR.glob("*.y*ml")):
         problems = out.setdefault(str(f.relative_to(REPO_ROOT)), [])
         for doc in load_manifests([f]):
-            answer = apply(oracle_raw, discovery, doc, dry_run=False)
+            answer = apply(api, discovery, doc, dry_run=False)
             if answer.status >= 300:
                 problems.append(f"{doc['kind']} {doc['metadata']['name']}: {message(answer)}")
                 continue
-            got = wait_established(oracle_raw, doc["metadata"]["name"])
+            got = wait_established(api, doc["metadata"]["name"])
             status = got.body.get("status") if isinstance(got.body, dict) else None
             conds = {c["type"]: c for c in (status or {}).get("conditions") or []}
             if conds.get("Established", {}).get("status") != "True":
                 problems.append(f"{doc['kind']} {doc['metadata']['name']}: not Established: "
                                 f"{json.dumps(list(conds.values()))}")
     return out
+
+
+@pytest.fixture(scope="session")
+def crds_installed(oracle_raw: RawApi) -> dict[str, list[str]]:
+    return install_crds(oracle_raw)
