@@ -71,7 +71,16 @@ class OracleServer:
 
     def start(self, timeout: float = READY_TIMEOUT) -> OracleServer:
         try:
-            self._start(timeout)
+            try:
+                self._start(timeout)
+            except OracleStartError as e:
+                # The free ports were free when picked, not necessarily when bound: another
+                # process may have taken one in between. Once more, on new ports.
+                if "address already in use" not in str(e):
+                    raise
+                self._stop_processes()
+                shutil.rmtree(self.workdir / "etcd", ignore_errors=True)
+                self._start(timeout)
         except BaseException:
             self.stop()
             raise
@@ -149,6 +158,12 @@ class OracleServer:
                 interval = min(interval * 1.5, 1.0)
 
     def stop(self) -> None:
+        """Stop both processes; remove the work dir if this server made it."""
+        self._stop_processes()
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _stop_processes(self) -> None:
         """SIGTERM kube-apiserver, then etcd (reverse start order); SIGKILL after a grace."""
         for _name, proc, _log in reversed(self._procs):
             if proc.poll() is None:
@@ -162,8 +177,6 @@ class OracleServer:
         for log in self._logs:
             log.close()
         self._logs.clear()
-        if self._own_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> OracleServer:
         return self.start()

@@ -98,3 +98,23 @@ def test_cli_oracle_up_prints_a_line_and_stops_cleanly(oracle: OracleServer,
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_port_taken_between_pick_and_bind_is_retried(
+        oracle: OracleServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """etcd's client port is taken by someone else: the start goes on, on new ports.
+    (Asks for `oracle` only to skip alike.)"""
+    from e2e.oracle import server as server_module
+
+    real_free_port = server_module._free_port
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        picks = iter([taken])
+        monkeypatch.setattr(server_module, "_free_port",
+                            lambda: next(picks, None) or real_free_port())
+        with OracleServer() as second:
+            with second.http() as http:
+                assert http.get("/readyz").status_code == 200
+            assert second.port != taken
