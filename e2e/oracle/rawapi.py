@@ -7,6 +7,7 @@ import base64
 import json
 import ssl
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,11 +24,12 @@ class Answer:
 
 
 class RawApi:
-    def __init__(self, server: str, token: str, ca_pem: bytes | None) -> None:
-        verify: ssl.SSLContext | bool = False
-        if server.startswith("https://"):
-            verify = ssl.create_default_context(cadata=ca_pem.decode() if ca_pem else None)
-        self.http = httpx.Client(base_url=server, verify=verify, timeout=30.0,
+    def __init__(self, server: str, token: str, ca_pem: bytes | None, *,
+                 verify: bool = True) -> None:
+        tls: ssl.SSLContext | bool = False
+        if server.startswith("https://") and verify:
+            tls = ssl.create_default_context(cadata=ca_pem.decode() if ca_pem else None)
+        self.http = httpx.Client(base_url=server, verify=tls, timeout=30.0,
                                  headers={"Authorization": f"Bearer {token}"})
 
     @classmethod
@@ -37,8 +39,13 @@ class RawApi:
         cluster = next(c["cluster"] for c in kubeconfig["clusters"]
                        if c["name"] == ctx["cluster"])
         user = next(u["user"] for u in kubeconfig["users"] if u["name"] == ctx["user"])
-        ca = cluster.get("certificate-authority-data")
-        return cls(cluster["server"], user["token"], base64.b64decode(ca) if ca else None)
+        ca: bytes | None = None
+        if data := cluster.get("certificate-authority-data"):
+            ca = base64.b64decode(data)
+        elif path := cluster.get("certificate-authority"):
+            ca = Path(path).read_bytes()
+        return cls(cluster["server"], user["token"], ca,
+                   verify=not cluster.get("insecure-skip-tls-verify", False))
 
     def call(self, method: str, path: str, body: Any = None, *,
              params: dict[str, Any] | None = None, content_type: str = "application/json",
