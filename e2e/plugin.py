@@ -150,22 +150,69 @@ class _LiveProgress:
             self.reporter.write_line(line)  # type: ignore[union-attr]
 
 
-@pytest.fixture(scope="session")
-def sovereign_journey(pytestconfig: pytest.Config) -> Iterator[JourneySession]:
-    """The journey session: the target brought up once, its cycle report kept current."""
-    session = JourneySession(_settings(pytestconfig), on_progress=_LiveProgress(pytestconfig))
+def _setup_failure_line(session: JourneySession, error: E2EError) -> str:
+    """One line: what failed, the problem, the fix, and where the ERROR report went."""
+    failure = session.setup_error
+    problem = " ".join(str(error).split())
+    line = f"sovereign-e2e: cannot {failure.action if failure else 'start'}: {problem}"
+    # A ConfigError names its fix by contract; other errors (an unreachable API) get the
+    # action's hint.
+    if failure is not None and failure.hint and not isinstance(error, ConfigError):
+        line += f" — {failure.hint}"
+    if session.report is not None and session.report_path is not None:
+        line += f" (cycle {session.report.cycle} ERROR, {session.report_path})"
+    return line
+
+
+def _start_session(config: pytest.Config) -> JourneySession | str:
+    """The started session, or the one-line reason it could not start (an ERROR report
+    has been written by then)."""
+    if SESSION_KEY in config.stash:
+        return config.stash[SESSION_KEY]
+    if ERROR_KEY in config.stash:
+        return config.stash[ERROR_KEY]
+    session = JourneySession(_settings(config), on_progress=_LiveProgress(config))
     try:
         session.start()
     except E2EError as e:
         session.close()
-        pytestconfig.stash[ERROR_KEY] = str(e)
-        pytest.fail(f"sovereign-e2e: cannot bring up the target: {e}", pytrace=False)
-    pytestconfig.stash[SESSION_KEY] = session
+        config.stash[ERROR_KEY] = _setup_failure_line(session, e)
+        return config.stash[ERROR_KEY]
+    config.stash[SESSION_KEY] = session
+    return session
+
+
+def _runs_journey(session: pytest.Session) -> bool:
+    return any("journey_step" in getattr(item, "fixturenames", ()) for item in session.items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Bring the target up before the first test when the journey is selected, so a setup
+    failure is one line and a usage error (exit 4), not the same error on 16 items.
+
+    Not on an xdist worker: it learns which items it runs only while running them, so its
+    session starts lazily in the fixture (and a failure there is short, not chained)."""
+    config = session.config
+    if config.option.collectonly or hasattr(config, "workerinput") or \
+            config.pluginmanager.has_plugin("dsession") or not _runs_journey(session):
+        return
+    started = _start_session(config)
+    if isinstance(started, str):
+        raise pytest.UsageError(started)
+
+
+@pytest.fixture(scope="session")
+def sovereign_journey(pytestconfig: pytest.Config) -> Iterator[JourneySession]:
+    """The journey session: the target brought up once, its cycle report kept current."""
+    started = _start_session(pytestconfig)
+    if isinstance(started, str):
+        pytest.fail(started, pytrace=False)  # outside any `except`: no chained traceback
     try:
-        yield session
+        yield started
     finally:
-        session.finish()
-        session.close()
+        started.finish()
+        started.close()
 
 
 @pytest.fixture
@@ -218,9 +265,11 @@ def _summary(session: JourneySession) -> list[str]:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     journey = config.stash.get(SESSION_KEY, None)
-    if journey is not None and hasattr(config, "workeroutput"):
+    if hasattr(config, "workeroutput"):
         # On an xdist worker: send the verdict home, the controller prints it.
-        config.workeroutput["sovereign_e2e_summary"] = _summary(journey)  # type: ignore[attr-defined]
+        lines = _summary(journey) if journey is not None else \
+            [config.stash[ERROR_KEY]] if ERROR_KEY in config.stash else []
+        config.workeroutput["sovereign_e2e_summary"] = lines  # type: ignore[attr-defined]
     _write_allure_launch_files(session)
 
 
