@@ -7,8 +7,9 @@ Wiring only: the work is in e2e.journey (runner, steps), e2e.providers and e2e.r
 from __future__ import annotations
 
 import importlib.util
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -127,27 +128,58 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 class _LiveProgress:
-    """Throttled 'still waiting' lines; plain lines, no live widgets (xdist-safe)."""
+    """'still waiting' lines; plain lines, no live widgets (xdist-safe).
 
-    def __init__(self, config: pytest.Config) -> None:
+    At a terminal a line every 2 s reads as a live status. Without one (CI logs) that is
+    ~600 lines for a 20-minute step: there a line is printed when what the step waits for
+    changes, and otherwise at most every 30 s."""
+
+    TERMINAL_EVERY = 2.0
+    LOG_EVERY = 30.0
+
+    def __init__(self, config: pytest.Config, *, tty: bool | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.reporter = config.pluginmanager.get_plugin("terminalreporter")
         # Lines must reach the terminal while output capture is on (as live logging does).
         self.capture = config.pluginmanager.get_plugin("capturemanager")
         self.enabled = self.reporter is not None and config.get_verbosity() >= 0 and \
             not hasattr(config, "workerinput")
-        self._last = 0.0
+        # sys.stdout is pytest's capture by now; the real stream is sys.__stdout__.
+        self.tty = _isatty() if tty is None else tty
+        self.clock = clock
+        self._last = -float("inf")
+        self._last_text: tuple[str, str] | None = None
 
     def __call__(self, step: Step, elapsed: float, waiting_for: str) -> None:
-        now = time.monotonic()
-        if not self.enabled or elapsed < 2.0 or now - self._last < 2.0:
+        if not self.enabled or elapsed < 2.0:
             return
-        self._last = now
-        line = f"  [{step.id}] {elapsed:5.1f}s waiting for: {waiting_for[:160]}"
+        now = self.clock()
+        text = (step.id, waiting_for)
+        if self.tty:
+            due = now - self._last >= self.TERMINAL_EVERY
+        else:
+            # a change is news (but a burst of changes is one line per 2 s at most)
+            due = (text != self._last_text and now - self._last >= self.TERMINAL_EVERY) or \
+                now - self._last >= self.LOG_EVERY
+        if not due:
+            return
+        self._last, self._last_text = now, text
+        self.write(f"  [{step.id}] {elapsed:5.1f}s waiting for: {waiting_for[:160]}")
+
+    def write(self, line: str) -> None:
         if self.capture is not None:
             with self.capture.global_and_fixture_disabled():
                 self.reporter.write_line(line)  # type: ignore[union-attr]
         else:
             self.reporter.write_line(line)  # type: ignore[union-attr]
+
+
+def _isatty() -> bool:
+    stream = sys.__stdout__
+    try:
+        return stream is not None and stream.isatty()
+    except ValueError:  # closed
+        return False
 
 
 def _setup_failure_line(session: JourneySession, error: E2EError) -> str:
@@ -221,7 +253,8 @@ def journey_step(request: pytest.FixtureRequest,
     """Run one step (and, first, the steps it needs); a blocked step is a skip."""
     result = sovereign_journey.run_step(int(request.param))
     if result.status == StepStatus.BLOCKED:
-        pytest.skip(result.progress or f"blocked by {result.blocked_by}")
+        # `-ra` prints the test file's line, not the step: the reason names the step.
+        pytest.skip(f"{result.id} {result.progress or f'blocked by {result.blocked_by}'}")
     return result
 
 
