@@ -151,14 +151,48 @@ def _add_report_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
                            "cycle, and the log); default: text")
     hist.add_argument("--output", type=Path, help="write to this file (default: stdout)")
 
-    sign = sub.add_parser("signoff", help="go/no-go for a release from the latest cycles",
-                          description="GO (exit 0) only when the latest completed cycle(s) "
-                                      "passed with no blocking finding; NO-GO (exit 1) with "
-                                      "reasons otherwise.")
+    sign = sub.add_parser(
+        "signoff", help="the release sign-off report: GO/NO-GO with what was signed",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The release sign-off from the latest N cycles: GO (exit 0) only when "
+                    "each is PASS with no blocking finding, on a real target, on one platform "
+                    "version, with no step regressed or flaky; NO-GO (exit 1) with its "
+                    "reasons otherwise, also when there are no reports. It names the "
+                    "targets, the platform's chart versions, the harness version and commit, "
+                    "p50 per step against the previous sign-off, flaky steps, and every "
+                    "root cause once with its fix. A GO is recorded in "
+                    "<report-dir>/signoffs/ as the next sign-off's baseline.",
+        epilog="examples:\n"
+               "  sovereign-e2e signoff --require-passes 2 --output signoff.md\n"
+               "  sovereign-e2e signoff --format html --output signoff.html\n"
+               "  sovereign-e2e signoff --json | jq .decision\n"
+               "  sovereign-e2e signoff --allow-emulated     the harness against the emulator")
     sign.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR, help=dir_help)
     sign.add_argument("--require-passes", type=_positive_int, default=1, metavar="N",
-                      help="require the latest N completed cycles to pass (default: 1)")
-    sign.add_argument("--json", action="store_true", help="print the decision as JSON")
+                      help="the latest N cycles must all be PASS (default: 1)")
+    sign.add_argument("--format", choices=["markdown", "html"], default="markdown",
+                      help="markdown (default) or html")
+    sign.add_argument("--json", action="store_true",
+                      help="print the sign-off as JSON instead (every field of the report)")
+    sign.add_argument("--output", type=Path, help="write to this file (default: stdout)")
+    sign.add_argument("--allow-emulated", action="store_true",
+                      help="allow GO on cycles against the emulated Sovereign (the title "
+                           "says so): signs off the harness, not a release")
+    sign.add_argument("--regression-threshold", type=_percent, default=50, metavar="PCT",
+                      help="a step whose p50 is more than PCT%% slower (and 5 s) than at the "
+                           "previous sign-off is a regression (default: 50)")
+    sign.add_argument("--no-record", action="store_true",
+                      help="do not record a GO in <report-dir>/signoffs/")
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
+    return value
 
 
 def _report_command(args: argparse.Namespace) -> int:
@@ -179,12 +213,35 @@ def _report_command(args: argparse.Namespace) -> int:
                 sys.stdout.write(text)
             else:
                 commands.write_output(args.output, text)
+                if args.format == "html":  # the bars link to these, beside the page
+                    commands.write_cycle_pages(args.report_dir, args.output.parent)
             return 0
-        decision = commands.signoff_decision(args.report_dir, args.require_passes)
-        sys.stdout.write(decision.to_json() if args.json else decision.format())
-        return decision.exit_code
+        return _signoff(args)
     except ReportError as e:
         raise CliError(str(e)) from None
+
+
+def _signoff(args: argparse.Namespace) -> int:
+    from e2e.report import commands
+    from e2e.report.render.signoff import render_html, render_markdown
+    from e2e.report.signoff_records import record_signoff
+
+    decision = commands.signoff_decision(args.report_dir, args.require_passes,
+                                         allow_emulated=args.allow_emulated,
+                                         threshold=args.regression_threshold / 100)
+    text = decision.to_json() if args.json else \
+        render_html(decision) if args.format == "html" else render_markdown(decision)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        commands.write_output(args.output, text)
+    if not args.no_record:
+        try:
+            record_signoff(args.report_dir, decision)
+        except OSError as e:
+            print(f"sovereign-e2e: warning: could not record the sign-off in "
+                  f"{args.report_dir}: {e.strerror or e}", file=sys.stderr)
+    return decision.exit_code
 
 
 async def _emulator_up(args: argparse.Namespace) -> int:

@@ -88,20 +88,26 @@ class JourneyRunner:
                                                                        self.stall_cap)
         return float(self.ctx.settings.stall_for(step.id, default))
 
-    def root_code(self, result: StepResult) -> str:
-        """The code that explains a non-passing step, following BLOCKED chains."""
-        if result.status == StepStatus.BLOCKED and result.blocked_by:
-            dep = self.results.get(int(result.blocked_by[:2]))
-            if dep is not None:
-                return self.root_code(dep)
-        cause = result.root_cause
-        return cause.code if cause else result.status.value
+    def blocked_text(self, dep: StepResult) -> str:
+        """`blocked by 08 (FAIL: gitea.token-is-password)`; when the needed step was itself
+        BLOCKED, its real status and the step at the root: `blocked by 09 (BLOCKED by 08,
+        STUCK: flux.chart-pin-lag)`."""
+        root = dep
+        while root.status == StepStatus.BLOCKED and root.blocked_by:
+            found = self.results.get(int(root.blocked_by[:2]))
+            if found is None:
+                break
+            root = found
+        cause = root.root_cause
+        why = f"{root.status.value}: {cause.code}" if cause else root.status.value
+        if root is dep:
+            return f"blocked by {dep.number:02d} ({why})"
+        return f"blocked by {dep.number:02d} (BLOCKED by {root.number:02d}, {why})"
 
     def _finish_blocked(self, step: Step, dep: StepResult) -> StepResult:
-        code = self.root_code(dep)
         result = self.pending(step).model_copy(update={
             "status": StepStatus.BLOCKED, "blocked_by": dep.id,
-            "progress": f"blocked by {dep.number:02d} ({code})",
+            "progress": self.blocked_text(dep),
             "started_at": _now(), "ended_at": _now()})
         self.results[step.number] = result
         self.on_update(result)
