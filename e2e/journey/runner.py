@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..diagnose import evidence as fallback
+from ..diagnose import general
 from ..errors import E2EError, HarnessBroken, KubeUnauthorized
 from ..report.model import Evidence, Finding, Severity, StepResult, StepStatus
 from .model import Progress, State, Step, StepContext
@@ -219,8 +221,29 @@ class JourneyRunner:
                             type(e).__name__, self.ctx.sov.redactor.redact_text(str(e)))
         return out
 
+    def _explain(self, step: Step, findings: list[Finding], progress: str) -> list[Finding]:
+        """A step that did not pass always names a cause: the cluster-wide diagnosers first
+        (evidence may sit outside what the step watches: a failed Job read at step 05), else
+        the `stuck.no-progress` fallback with the evidence an on-call engineer reads."""
+        if any(f.severity == Severity.BLOCKING for f in findings):
+            return findings
+        extra: list[Finding] = []
+        try:
+            extra = general.cluster_findings(self.ctx.sov)
+            if not any(f.severity == Severity.BLOCKING for f in extra):
+                extra.append(fallback.no_progress(self.ctx.sov, step.watches, progress))
+        except Exception as e:  # explaining never fails a step; a broken explainer says why
+            log.warning("explaining %s failed: %s: %s", step.id, type(e).__name__,
+                        self.ctx.sov.redactor.redact_text(str(e)))
+        if not findings and not extra:
+            extra = [fallback.bare_no_progress(progress)]
+        return _blocking_first(_dedupe(findings + extra))
+
     def _end(self, result: StepResult, status: StepStatus, progress: str,
              findings: list[Finding], evidence: list[Evidence], attempts: int) -> StepResult:
+        if status in (StepStatus.FAIL, StepStatus.STUCK, StepStatus.TIMEOUT):
+            step = self.steps[result.number]
+            findings = self._explain(step, findings, progress)
         red = self.ctx.sov.redactor
         return self._publish(result.model_copy(update={
             "status": status, "ended_at": _now(), "attempts": attempts,
