@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..diagnose import causality, general
 from ..diagnose import evidence as fallback
-from ..diagnose import general
 from ..errors import E2EError, HarnessBroken, KubeUnauthorized
 from ..report.model import Evidence, Finding, Severity, StepResult, StepStatus
 from .model import Progress, State, Step, StepContext
@@ -90,6 +90,12 @@ class JourneyRunner:
                                                                        self.stall_cap)
         return float(self.ctx.settings.stall_for(step.id, default))
 
+    @staticmethod
+    def _settle(step: Step, stall_after: float) -> float:
+        """The step's settle window, at most a tenth of its stall window (a target that
+        converges in seconds settles in seconds; a real cluster in the step's own time)."""
+        return min(step.settle, stall_after / 10)
+
     def root_code(self, result: StepResult) -> str:
         """The code that explains a non-passing step, following BLOCKED chains."""
         if result.status == StepStatus.BLOCKED and result.blocked_by:
@@ -147,6 +153,9 @@ class JourneyRunner:
         watched = tuple(step.watches)
         seen = informers.snapshot(watched)
         progress = Progress.waiting("not evaluated yet")
+        settle = self._settle(step, stall_after)
+        done_fp: str | None = None
+        done_since = started
         while True:
             attempts += 1
             now = time.monotonic()
@@ -166,8 +175,17 @@ class JourneyRunner:
                 return self._end(result, StepStatus.FAIL, f"harness error: {e}",
                                  [_harness_error(step, e)], [], attempts)
             if progress.state == State.DONE:
-                return self._end(result, StepStatus.PASS, progress.description, [],
-                                 list(progress.evidence), attempts)
+                # A pass must be stable: the same done state for the settle window.
+                if progress.fingerprint != done_fp:
+                    done_fp, done_since = progress.fingerprint, now
+                if now - done_since >= settle:
+                    return self._end(result, StepStatus.PASS, progress.description, [],
+                                     list(progress.evidence), attempts)
+                progress = Progress.waiting(
+                    f"settling ({now - done_since:.1f}s of {settle:.1f}s): "
+                    f"{progress.description}", fingerprint=f"settle|{done_fp}")
+            else:
+                done_fp = None
             if progress.fingerprint != last_fp:
                 last_fp, last_change = progress.fingerprint, now
                 last_diag = 0.0  # new state: diagnose it now
@@ -198,6 +216,8 @@ class JourneyRunner:
             self.on_progress(step, now - started, progress.description)
             # Wake on any watched change, or when the next check is due.
             wake_in = min(interval, deadline - now, max(0.0, last_change + stall_after - now))
+            if done_fp is not None:
+                wake_in = min(wake_in, max(0.01, done_since + settle - now))
             if blocking:
                 wake_in = min(wake_in, max(0.01, min(
                     blocking_since[_key(f)] + confirm - now
@@ -225,11 +245,16 @@ class JourneyRunner:
         """A step that did not pass always names a cause: the cluster-wide diagnosers first
         (evidence may sit outside what the step watches: a failed Job read at step 05), else
         the `stuck.no-progress` fallback with the evidence an on-call engineer reads."""
+        sov = self.ctx.sov
         if any(f.severity == Severity.BLOCKING for f in findings):
-            return findings
+            try:
+                return _blocking_first(causality.upstream_first(sov, findings))
+            except Exception as e:  # ordering is a refinement; the findings stand
+                log.warning("ordering findings of %s failed: %s", step.id, type(e).__name__)
+                return findings
         extra: list[Finding] = []
         try:
-            extra = general.cluster_findings(self.ctx.sov)
+            extra = general.cluster_findings(sov, step.watches, progress)
             if not any(f.severity == Severity.BLOCKING for f in extra):
                 extra.append(fallback.no_progress(self.ctx.sov, step.watches, progress))
         except Exception as e:  # explaining never fails a step; a broken explainer says why
