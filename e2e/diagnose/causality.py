@@ -105,6 +105,12 @@ def upstream(sov: Sovereign, node: str) -> list[str]:
         out += _pod_sources(spec, ns)
     elif kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
         out += _pod_sources((spec.get("template") or {}).get("spec") or {}, ns)
+        # A rollout's state is its pods' (a pod's failure explains a stalled rollout).
+        selector = (spec.get("selector") or {}).get("matchLabels") or {}
+        for p in sov.informers(gvr.PODS).items(lambda o: namespace_of(o) == ns):
+            labels = (p.get("metadata") or {}).get("labels") or {}
+            if selector and all(labels.get(k) == v for k, v in selector.items()):
+                out.append(_okey(p))
     elif kind == "Service":
         selector = spec.get("selector") or {}
         for p in sov.informers(gvr.PODS).items(lambda o: namespace_of(o) == ns):

@@ -80,19 +80,28 @@ def configured_in(sov: Sovereign, host: str) -> list[str]:
     needle = _short(host)
     if not needle:
         return []
-    out: list[str] = []
+    port = host.rpartition(":")[2] if ":" in host else ""
+    exact = f"{needle}:{port}" if port else needle
+    found = _places(sov, needle)
+    # A value that spells the port too is the one that was dialled.
+    return [w for w, v in found if exact in v] + [w for w, v in found if exact not in v]
+
+
+def _places(sov: Sovereign, needle: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
     for hr in sov.informers(gvr.HELMRELEASES).items():
         for path, value in _leaves((hr.get("spec") or {}).get("values") or {}):
             if needle in str(value):
-                out.append(f"HelmRelease {namespace_of(hr)}/{name_of(hr)} values.{path}")
+                out.append((f"HelmRelease {namespace_of(hr)}/{name_of(hr)} values.{path}",
+                            str(value)))
     for kind in (gvr.DEPLOYMENTS, gvr.STATEFULSETS, gvr.JOBS):
         for w in sov.informers(kind).items():
             spec = ((w.get("spec") or {}).get("template") or {}).get("spec") or {}
             for c in spec.get("containers") or []:
                 for env in c.get("env") or []:
                     if needle in str(env.get("value", "")):
-                        out.append(f"{w.get('kind')} {namespace_of(w)}/{name_of(w)} env "
-                                   f"{env.get('name')}")
+                        out.append((f"{w.get('kind')} {namespace_of(w)}/{name_of(w)} env "
+                                    f"{env.get('name')}", str(env.get("value", ""))))
     return out
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..diagnose import causality, general
+from ..diagnose import apis, causality, general
 from ..diagnose import evidence as fallback
 from ..errors import E2EError, HarnessBroken, KubeUnauthorized
 from ..report.model import Evidence, Finding, Severity, StepResult, StepStatus
@@ -135,8 +135,13 @@ class JourneyRunner:
             if step.setup is not None:
                 step.setup(self.ctx)
         except E2EError as e:
+            # A kind the action writes may not be served: say so before the bare refusal.
+            try:
+                served = apis.not_served(self.ctx.sov, step.watches)
+            except Exception:
+                served = []
             return self._end(result, StepStatus.FAIL, f"setup failed: {e}",
-                             [_setup_finding(step, e)], [], 0)
+                             [*served, _setup_finding(step, e)], [], 0)
         except Exception as e:
             return self._end(result, StepStatus.FAIL, f"harness error in setup: {e}",
                              [_harness_error(step, e)], [], 0)
