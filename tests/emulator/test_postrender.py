@@ -38,7 +38,7 @@ def test_patches_and_images_apply_in_order() -> None:
 
 
 def test_an_untargeted_patch_matching_nothing_fails_the_render() -> None:
-    with pytest.raises(RenderError, match="no matches for Id Service.grafana-x"):
+    with pytest.raises(RenderError, match=r"no matches for Id Service\.grafana-x"):
         post_render(rendered(), [{"kustomize": {"patches": [
             {"patch": "apiVersion: v1\nkind: Service\nmetadata: {name: grafana-x}\n"}]}}],
             "mon")
