@@ -12,7 +12,8 @@ Fates (a `ChaosProfile` sets their shares):
   ambiguous failure for the client);
 - cut: a long-lived connection (a watch) closed after a random lifetime;
 - stall: the connection goes silent both ways and stays open (half-open);
-- latency: every answer to a new burst of request bytes is held 0..`latency` seconds.
+- latency: an answer to a new burst of request bytes is held 0..`latency` seconds (a
+  `latency_share` of answers; the draws come from the connection's own seeded stream).
 
 Bounds: at most `max_faults` faults, none after `fault_window` seconds, then it is a plain
 pipe; every connection it holds is closed when the proxy stops. Binds 127.0.0.1 only.
@@ -27,6 +28,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
@@ -54,6 +56,7 @@ class ChaosProfile:
     stall_after_bytes: tuple[int, int] = (0, 2048)
     midway_bytes: tuple[int, int] = (1, 4096)
     latency: float = 0.0  # upper bound of the per-burst delay (seconds)
+    latency_share: float = 1.0  # share of answers delayed
     max_faults: int = 50
     fault_window: float = 120.0
 
@@ -63,8 +66,12 @@ class ChaosProfile:
 
 # The issue's observation: about 5% of connections reset, 0-300 ms latency, watch streams
 # cut mid-way (the API server), answers cut mid-way (the gateway).
-KUBE_API = ChaosProfile(reset_at_accept=0.03, reset_midway=0.02, cut=0.25, latency=0.3)
-GATEWAY = ChaosProfile(reset_at_accept=0.03, reset_midway=0.03, latency=0.3)
+# The gateway's clients keep connections alive (one pool per virtual host, ~16 in all), so
+# its mid-way resets may land after up to 256 KiB: on a later answer of a kept connection.
+KUBE_API = ChaosProfile(reset_at_accept=0.05, reset_midway=0.05, cut=0.3, latency=0.3,
+                        latency_share=0.25)
+GATEWAY = ChaosProfile(reset_at_accept=0.05, reset_midway=0.25, midway_bytes=(1, 262144),
+                       latency=0.3, latency_share=0.25)
 # Half-open: every connection goes silent (for "no hang" tests, not for journeys).
 BLACKHOLE = ChaosProfile(stall=1.0, stall_after_bytes=(0, 0), max_faults=10_000)
 
@@ -72,9 +79,14 @@ BLACKHOLE = ChaosProfile(stall=1.0, stall_after_bytes=(0, 0), max_faults=10_000)
 @dataclass(frozen=True)
 class Plan:
     fate: Fate
-    latency: float
+    latency: float  # the connection's delay bound
     after_bytes: int = 0
     after_seconds: float = 0.0
+    latency_share: float = 1.0
+    stream: str = ""  # seeds this connection's per-answer draws
+
+    def delays(self) -> random.Random:
+        return random.Random(self.stream)
 
 
 def plan_for(profile: ChaosProfile, seed: int, n: int) -> Plan:
@@ -82,6 +94,7 @@ def plan_for(profile: ChaosProfile, seed: int, n: int) -> Plan:
     rng = random.Random(f"{seed}/{n}")
     latency = rng.uniform(0.0, profile.latency) if profile.latency > 0 else 0.0
     roll = rng.random()
+    common = {"latency_share": profile.latency_share, "stream": f"{seed}/{n}/latency"}
     edges = [(Fate.RESET_AT_ACCEPT, profile.reset_at_accept),
              (Fate.RESET_MIDWAY, profile.reset_midway), (Fate.STALL, profile.stall),
              (Fate.CUT, profile.cut)]
@@ -90,13 +103,16 @@ def plan_for(profile: ChaosProfile, seed: int, n: int) -> Plan:
         acc += share
         if roll < acc:
             if fate is Fate.RESET_MIDWAY:
-                return Plan(fate, latency, after_bytes=rng.randint(*profile.midway_bytes))
+                return Plan(fate, latency, after_bytes=rng.randint(*profile.midway_bytes),
+                            **common)  # type: ignore[arg-type]
             if fate is Fate.STALL:
-                return Plan(fate, latency, after_bytes=rng.randint(*profile.stall_after_bytes))
+                return Plan(fate, latency, after_bytes=rng.randint(*profile.stall_after_bytes),
+                            **common)  # type: ignore[arg-type]
             if fate is Fate.CUT:
-                return Plan(fate, latency, after_seconds=rng.uniform(*profile.cut_after))
-            return Plan(fate, latency)
-    return Plan(Fate.CLEAN, latency)
+                return Plan(fate, latency, after_seconds=rng.uniform(*profile.cut_after),
+                            **common)  # type: ignore[arg-type]
+            return Plan(fate, latency, **common)  # type: ignore[arg-type]
+    return Plan(Fate.CLEAN, latency, **common)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -123,9 +139,13 @@ class ChaosProxy:
     """`with ChaosProxy(upstream_port, KUBE_API, seed=7) as proxy: proxy.port ...`"""
 
     def __init__(self, upstream_port: int, profile: ChaosProfile, *, seed: int,
-                 upstream_host: str = LOOPBACK) -> None:
+                 upstream_host: str = LOOPBACK,
+                 schedule: Callable[[int], Plan] | None = None) -> None:
+        """`schedule(n)`, when given, is connection n's plan instead of the seeded draw
+        (for tests that need one fault on one connection)."""
         self.upstream = (upstream_host, upstream_port)
         self.profile = profile
+        self.schedule = schedule
         self.seed = seed
         self.log = ChaosLog()
         self.port = 0
@@ -181,13 +201,13 @@ class ChaosProxy:
         with self._lock:
             n = self.log.connections
             self.log.connections += 1
-            plan = plan_for(self.profile, self.seed, n)
+            plan = self.schedule(n) if self.schedule else plan_for(self.profile, self.seed, n)
             in_window = time.monotonic() - self._started < self.profile.fault_window
             if plan.fate is not Fate.CLEAN:
                 if in_window and len(self.log.faults) < self.profile.max_faults:
                     self.log.faults.append((n, plan.fate.value))
                 else:
-                    plan = Plan(Fate.CLEAN, plan.latency)
+                    plan = replace(plan, fate=Fate.CLEAN)
             return n, plan
 
     async def _handle(self, reader: asyncio.StreamReader,
@@ -228,6 +248,7 @@ class ChaosProxy:
     async def _pump(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, plan: Plan,
                     burst: asyncio.Event, downstream: bool) -> None:
         sent = 0
+        draws = plan.delays()
         while True:
             data = await src.read(CHUNK)
             if not data:
@@ -241,8 +262,8 @@ class ChaosProxy:
                 burst.set()
             elif burst.is_set():
                 burst.clear()
-                if plan.latency:
-                    await asyncio.sleep(plan.latency)
+                if plan.latency and draws.random() < plan.latency_share:
+                    await asyncio.sleep(draws.uniform(0.0, plan.latency))
             if downstream and plan.fate in (Fate.RESET_MIDWAY, Fate.STALL) and \
                     sent + len(data) >= plan.after_bytes:
                 keep = max(0, plan.after_bytes - sent)
