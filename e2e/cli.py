@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 DEFAULT_KUBECONFIG = Path("reports") / "emulated.kubeconfig"
+DEFAULT_ORACLE_KUBECONFIG = Path("reports") / "oracle.kubeconfig"
 
 
 class CliError(Exception):
@@ -30,6 +31,7 @@ def _build_parser() -> argparse.ArgumentParser:
             "  sovereign-e2e run                  the journey, emulated Sovereign\n"
             "  sovereign-e2e run -k journey --sovereign kubeconfig --kubeconfig t23.yaml\n"
             "  sovereign-e2e emulator up --overlay scenarios/faults/<name>/overlay\n"
+            "  sovereign-e2e oracle up            a real kube-apiserver (tools/build-oracle)\n"
             "  sovereign-e2e report --format html --output t23.html\n"
             "  sovereign-e2e history              the cycle log (t13 FAIL, t14 PASS, ...)\n"
             "  sovereign-e2e signoff --require-passes 2"),
@@ -57,11 +59,63 @@ def _build_parser() -> argparse.ArgumentParser:
     up.add_argument("--overlay", type=Path, action="append", default=[], metavar="DIR",
                     help="overlay directory (DIR/kustomization.yaml: extra manifests and "
                          "patches) applied to the default Sovereign; repeatable")
+    _add_oracle_command(sub)
     _add_report_commands(sub)
     # Listed for `sovereign-e2e --help`; its arguments never reach argparse (see main).
     sub.add_parser("run", add_help=False, help="run the journey with pytest (every argument "
                                                "goes to pytest; `run --help` for more)")
     return parser
+
+
+def _add_oracle_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    oracle = sub.add_parser("oracle", help="run the oracle: a real etcd and kube-apiserver")
+    oracle_sub = oracle.add_subparsers(dest="oracle_command", metavar="ACTION")
+    oracle_sub.required = True
+    up = oracle_sub.add_parser(
+        "up",
+        help="start a real kube-apiserver (and etcd) on loopback in the foreground",
+        description=(
+            "Start the pinned etcd and kube-apiserver built by tools/build-oracle on loopback "
+            "(TLS from a per-run CA, a bearer token generated for this run), write a "
+            'kubeconfig, print one JSON line ({"kubeconfig": ..., "server": ..., '
+            '"version": ...}) once /readyz answers, and run until SIGINT/SIGTERM.'),
+    )
+    up.add_argument("--kubeconfig", type=Path, default=DEFAULT_ORACLE_KUBECONFIG,
+                    help=f"where to write the kubeconfig (default: {DEFAULT_ORACLE_KUBECONFIG})")
+
+
+def _oracle_up(args: argparse.Namespace) -> int:
+    from e2e.oracle import OracleServer, OracleUnavailable
+    from e2e.oracle.server import OracleStartError
+
+    try:
+        server = OracleServer()
+    except OracleUnavailable as e:
+        raise CliError(str(e)) from None
+    stopping = False
+
+    def _stop(_sig: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop)
+    try:
+        try:
+            server.start()
+        except OracleStartError as e:
+            raise CliError(f"oracle did not start: {e}") from None
+        path = server.write_kubeconfig(args.kubeconfig)
+        print(json.dumps({"kubeconfig": str(path), "server": server.url,
+                          "version": server.binaries.kubernetes_version}), flush=True)
+        signal.pause()
+    except KeyboardInterrupt:
+        if not stopping:
+            raise
+    finally:
+        server.stop()
+    return 0
 
 
 def _positive_int(text: str) -> int:
@@ -264,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "emulator" and args.emulator_command == "up":
             return asyncio.run(_emulator_up(args))
+        if args.command == "oracle" and args.oracle_command == "up":
+            return _oracle_up(args)
         if args.command in ("report", "history", "signoff"):
             return _report_command(args)
     except CliError as e:

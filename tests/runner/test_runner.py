@@ -98,6 +98,9 @@ def test_no_progress_is_stuck() -> None:
     result = JourneyRunner([step], ctx(), timing=FAST).ensure(1)
     assert result.status is StepStatus.STUCK
     assert "no progress" in result.progress
+    # No diagnoser named a cause: the fallback does, with the step's last state.
+    assert result.root_cause is not None and result.root_cause.code == "stuck.no-progress"
+    assert "same" in result.root_cause.message
 
 
 def test_deadline_is_timeout() -> None:
@@ -108,7 +111,9 @@ def test_deadline_is_timeout() -> None:
         return Progress.waiting(f"moving {n['i']}")  # always progressing, never done
 
     step = Step(1, "one", "t", probe, timeout=0.3, stall_after=10, poll_max=0.02)
-    assert JourneyRunner([step], ctx(), timing=FAST).ensure(1).status is StepStatus.TIMEOUT
+    result = JourneyRunner([step], ctx(), timing=FAST).ensure(1)
+    assert result.status is StepStatus.TIMEOUT
+    assert [f.code for f in result.findings] == ["stuck.no-progress"]
 
 
 def test_failed_need_blocks_dependents_with_code() -> None:
