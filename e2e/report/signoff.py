@@ -255,9 +255,11 @@ def _cycle_reasons(report: CycleReport) -> list[Reason]:
                                   hint=failure.finding.hint))
         elif failure is not None:
             blocked = f", blocked by {failure.blocked_by}" if failure.blocked_by else ""
+            why = f" ({stop.progress})" if stop is not None and stop.progress else ""
             reasons.append(Reason(
                 kind="cycle", cycle=cycle, step=failure.step,
-                message=f"{verdict}: step {failure.status}{blocked}, no root cause named",
+                message=f"{verdict}: step {failure.status}{blocked}, no root cause "
+                        f"named{why}",
                 hint="read the step's evidence in the cycle report"))
     for step in report.steps:  # a PASS with a BLOCKING finding is not a clean pass either
         for finding in step.findings:

@@ -66,8 +66,14 @@ def render(report: CycleReport) -> str:
               "<th>Timeline</th></tr>"]
     parts += [_row(report, step) for step in report.steps]
     parts.append("</table>")
+    # A BLOCKED step with nothing of its own to show is one line, not a section each.
+    quiet = [s for s in report.steps if s.status is StepStatus.BLOCKED and not s.findings
+             and not s.evidence]
     for step in report.steps:
-        if not step.findings and not (step.status.finished and step.status is not StepStatus.PASS):
+        if step in quiet:
+            continue
+        if not step.findings and not (step.status.finished and step.status not in (
+                StepStatus.PASS, StepStatus.NOT_RUN)):
             continue
         parts.append(f"<h2>{step.number:02d} {e(step.title)} <code>{e(step.id)}</code>: "
                      f"{_status(step.status)}</h2>")
@@ -97,6 +103,10 @@ def render(report: CycleReport) -> str:
                       for n, t in f.evidence.items()]
         parts += [f"<details><summary>{e(ev.name)}</summary><pre>{e(ev.text)}</pre></details>"
                   for ev in step.evidence]
+    if quiet:
+        parts.append("<h2>Blocked, not run</h2><ul>" + "".join(
+            f"<li><code>{e(q.id)}</code> {_status(q.status)} {e(q.progress)}</li>"
+            for q in quiet) + "</ul>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
