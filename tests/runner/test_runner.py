@@ -133,8 +133,9 @@ def test_a_step_blocked_by_a_blocked_step_names_the_real_status_and_the_root() -
     middle = Step(2, "two", "t", lambda c: Progress.done("never"), needs=(1,))
     last = Step(3, "three", "t", lambda c: Progress.done("never"), needs=(2,))
     runner = JourneyRunner([stuck, middle, last], ctx(), timing=FAST)
-    assert runner.ensure(3).progress == "blocked by 02 (BLOCKED by 01, STUCK)"
-    assert runner.results[2].progress == "blocked by 01 (STUCK)"
+    assert runner.ensure(3).progress == \
+        "blocked by 02 (BLOCKED by 01, STUCK: stuck.no-progress)"
+    assert runner.results[2].progress == "blocked by 01 (STUCK: stuck.no-progress)"
 
 
 def test_wakes_on_watched_change_not_on_poll() -> None:
