@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..kube import gvr
-from ..kube.status import name_of, namespace_of, pod_waiting_reasons
+from ..kube.status import name_of, namespace_of, pod_ready, pod_waiting_reasons
 from ..report.model import Finding
 from ..sovereign import Sovereign
 from .findings import blocking, subject, subject_of, warning
@@ -165,6 +165,10 @@ def probe_failures(sov: Sovereign, pods: list[Obj]) -> list[Finding]:
             if not m:
                 continue
             kind, output = m.group(1), m.group(2)
+            # A failure the pod recovered from (a slow first answer) is history, not a cause:
+            # readiness counts while the pod is not Ready, liveness/startup once they kill.
+            if pod_ready(pod) and (kind == "Readiness" or not kills):
+                continue
             c = _container(pod, _event_container(ev))
             target = probe_target(c, kind.lower())
             ref = f"{namespace_of(pod)}/{name_of(pod)}"

@@ -210,6 +210,12 @@ class JourneyRunner:
             if confirmed:
                 return self._end(result, StepStatus.FAIL, progress.description,
                                  _blocking_first(findings), list(progress.evidence), attempts)
+            if now - last_change >= stall_after and blocking:
+                # A named blocking cause that flickered (a controller retrying) while nothing
+                # else moved: the cause is known, so the step failed; it is not stuck.
+                return self._end(result, StepStatus.FAIL,
+                                 f"no progress for {stall_after:.0f}s: {progress.description}",
+                                 _blocking_first(findings), list(progress.evidence), attempts)
             if now - last_change >= stall_after:
                 return self._end(result, StepStatus.STUCK,
                                  f"no progress for {stall_after:.0f}s: {progress.description}",
