@@ -124,7 +124,19 @@ def test_failed_need_blocks_dependents_with_code() -> None:
     result = runner.ensure(2)
     assert result.status is StepStatus.BLOCKED
     assert result.blocked_by == "01-one"
-    assert result.progress == "blocked by 01 (gitea.token-is-password)"
+    assert result.progress == "blocked by 01 (FAIL: gitea.token-is-password)"
+
+
+def test_a_step_blocked_by_a_blocked_step_names_the_real_status_and_the_root() -> None:
+    stuck = Step(1, "one", "t", lambda c: Progress.waiting("same"), timeout=30,
+                 stall_after=0.1, poll_max=0.02)
+    middle = Step(2, "two", "t", lambda c: Progress.done("never"), needs=(1,))
+    last = Step(3, "three", "t", lambda c: Progress.done("never"), needs=(2,))
+    runner = JourneyRunner([stuck, middle, last], ctx(), timing=FAST)
+    # Every STUCK step names a cause: here the fallback, stuck.no-progress.
+    assert runner.ensure(3).progress == \
+        "blocked by 02 (BLOCKED by 01, STUCK: stuck.no-progress)"
+    assert runner.results[2].progress == "blocked by 01 (STUCK: stuck.no-progress)"
 
 
 def test_wakes_on_watched_change_not_on_poll() -> None:

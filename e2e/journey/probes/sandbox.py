@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import time
 from typing import Any
 
@@ -10,6 +11,7 @@ import jwt
 
 from ...diagnose import net
 from ...diagnose.findings import blocking, subject
+from ...errors import KubeConflict
 from ...kube import gvr
 from ...kube.status import condition
 from ...report.model import Finding
@@ -35,9 +37,15 @@ def create_sandbox(ctx: StepContext) -> None:
             "metadata": {"name": SANDBOX_NAME, "namespace": ns,
                          "labels": {"app.kubernetes.io/managed-by": "sovereign-e2e"}},
             "spec": {"owner": {"orgRef": {"slug": slug}, "email": email}, "planId": plan}}
-    if ctx.sov.informers(gvr.SANDBOXES).get(SANDBOX_NAME, ns) is None:
-        ctx.sov.kube.create(gvr.SANDBOXES, body, ns)
+    # Look first, create once: after a create whose answer was lost, the retry finds the
+    # Sandbox (or gets 409 for it: the name is this tenant's own) instead of a second one.
+    # Recorded before the create: a create whose answer is lost may still have landed, and
+    # cleanup deletes it then (a NotFound there is fine).
+    if (gvr.SANDBOXES, ns, SANDBOX_NAME) not in ctx.state.created:
         ctx.state.created.append((gvr.SANDBOXES, ns, SANDBOX_NAME))
+    if ctx.sov.informers(gvr.SANDBOXES).get(SANDBOX_NAME, ns) is None:
+        with contextlib.suppress(KubeConflict):
+            ctx.sov.kube.create(gvr.SANDBOXES, body, ns)
     ctx.state.values["sandbox"] = f"{ns}/{SANDBOX_NAME}"
 
 

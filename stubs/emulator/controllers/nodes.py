@@ -24,7 +24,7 @@ from .base import Controller, Key
 from .events import NODE_NAME, EventRecorder, object_ref
 
 NODE_IP = "172.18.0.2"
-KUBELET_VERSION = "v1.31.2"
+KUBELET_VERSION = "v1.34.4"
 
 
 def node_manifest() -> dict[str, Any]:
