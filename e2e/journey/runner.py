@@ -158,6 +158,7 @@ class JourneyRunner:
         last_fp: str | None = None
         last_change = started
         blocking_since: dict[str, float] = {}
+        blocking_seen: dict[str, float] = {}  # when each blocking Finding was last seen
         last_diag = 0.0
         findings: list[Finding] = []
         attempts = 0
@@ -253,7 +254,12 @@ class JourneyRunner:
                                  list(progress.evidence), attempts)
             blocking = [f for f in findings if f.severity == Severity.BLOCKING]
             keys = {_key(f) for f in blocking}
-            blocking_since = {k: blocking_since.get(k, now) for k in keys}
+            # A Finding that vanished for less than the confirmation window (a controller's
+            # retry briefly reporting Progressing) keeps its start: it never went away.
+            for k in keys:
+                if now - blocking_seen.get(k, -confirm * 2) > confirm:
+                    blocking_since[k] = now
+                blocking_seen[k] = now
             confirmed = [f for f in blocking
                          if now - blocking_since[_key(f)] >= confirm]
             if confirmed:

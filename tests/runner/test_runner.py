@@ -257,3 +257,24 @@ def test_the_settle_window_is_capped_by_the_stall_window() -> None:
     started = time.monotonic()
     assert JourneyRunner([step], ctx(), timing=FAST).ensure(1).status is StepStatus.PASS
     assert time.monotonic() - started < 1.0  # a tenth of the stall window, not 30 s
+
+
+def test_a_blocking_finding_that_flickers_still_confirms() -> None:
+    seen = {"n": 0}
+
+    def diag(c: StepContext) -> list[Finding]:
+        seen["n"] += 1  # a controller retrying: the failure vanishes every third look
+        return [] if seen["n"] % 3 == 0 else [finding("flux.install-failed")]
+
+    n = {"i": 0}
+
+    def probe(c: StepContext) -> Progress:
+        n["i"] += 1
+        return Progress.waiting(f"moving {n['i']}")
+
+    step = Step(1, "one", "t", probe, timeout=30, stall_after=30, diagnosers=(diag,),
+                poll_max=0.02)
+    started = time.monotonic()
+    result = JourneyRunner([step], ctx(), timing=FAST).ensure(1)
+    assert result.status is StepStatus.FAIL and result.root_cause.code == "flux.install-failed"  # type: ignore[union-attr]
+    assert time.monotonic() - started < 5
