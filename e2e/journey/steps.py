@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..diagnose import apis, attribution, conditions, flux, jobs, pods, routes, services
 from ..kube import gvr
 from ..kube.gvr import GVR
-from ..report.model import Finding
+from ..report.model import Finding, Severity
 from .model import Diagnoser, Step, StepContext
 from .probes import cluster, kit, platform, sandbox, tenant, workloads
 from .probes import routes as route_probe
@@ -28,6 +28,10 @@ def _flux(ctx: StepContext) -> list[Finding]:
         waiting_pods = [p for p in ctx.sov.informers(gvr.PODS).items()
                         if (p.get("status") or {}).get("phase") != "Succeeded"]
         found += pods.all_pod_findings(ctx.sov, waiting_pods)
+    if any(f.severity == Severity.BLOCKING for f in found):
+        # The pin-lag check asks the registry for every release (HTTP, with retries): a
+        # warning, so it must not hold up a step that already has its cause.
+        return found
     return found + flux.chart_pin_lag(ctx.sov)
 
 
