@@ -21,10 +21,12 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from . import errors, patches
-from .resources import ResourceType
+from . import errors, patches, protobuf, reviews, scale, tables
+from .resources import REVIEW_KEYS, ResourceType
 from .store import Store
 
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+BINARY_MEDIA_PREFIXES = (PROTOBUF, "application/cbor")
 LIVENESS_CHECK = 2.0  # seconds between checks that a watching client is still there
 
 STORE_KEY: web.AppKey[Store] = web.AppKey("store", Store)
@@ -237,12 +239,31 @@ class KubeApiServer:
         if t.subresource and t.subresource not in t.rt.subresources:
             raise errors.ApiError(404, "NotFound", "the server could not find the requested "
                                                    "resource")
+        if t.rt.key in REVIEW_KEYS:
+            if method != "POST" or t.name is not None:
+                raise errors.method_not_allowed(f"method {method} not allowed on {t.rt.plural}")
+            if request.content_type == PROTOBUF:  # what kubectl auth's typed client sends
+                body = protobuf.decode_review(await request.read())
+            else:
+                body = await self._body(request)
+            return _json(reviews.answer(t.rt.plural, body), 201)
+        if t.subresource == "scale" and t.name is not None:
+            return _json(await self._scale(request, t))
+        as_table = tables.wants_table(request.headers.get("Accept", ""))
         if t.name is None:
             if method == "GET":
                 if q.get("watch") in ("true", "1"):
-                    return await self._watch(request, t)
-                return self._list(t, q.get("labelSelector"), q.get("fieldSelector"),
-                                  q.get("limit"), q.get("continue"))
+                    return await self._watch(request, t, as_table)
+                listing = self._list(t, q.get("labelSelector"), q.get("fieldSelector"),
+                                     q.get("limit"), q.get("continue"))
+                if as_table:
+                    return _json(tables.table(
+                        t.rt, self.store.registry.is_custom(t.rt), listing["items"],
+                        listing["metadata"], q.get("includeObject")))
+                for item in listing["items"]:
+                    item.pop("apiVersion", None)
+                    item.pop("kind", None)
+                return _json(listing)
             if method == "POST":
                 body = await self._body(request)
                 if t.namespace and (body.get("metadata") or {}).get("namespace") not in (
@@ -264,6 +285,11 @@ class KubeApiServer:
             raise errors.method_not_allowed(f"method {method} not allowed on a collection")
         if method == "GET":
             obj = self.store.get(t.rt, t.namespace, t.name)
+            if as_table and t.subresource is None:
+                return _json(tables.table(
+                    t.rt, self.store.registry.is_custom(t.rt), [obj],
+                    {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                    q.get("includeObject")))
             return _json(obj)
         if method == "PUT":
             body = await self._body(request)
@@ -276,7 +302,7 @@ class KubeApiServer:
 
     def _list(self, t: Target, label_selector: str | None,
               field_selector: str | None, limit: str | None = None,
-              token: str | None = None) -> web.Response:
+              token: str | None = None) -> dict[str, Any]:
         items, rv = self.store.list(t.rt, t.namespace, label_selector, field_selector)
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
         # Chunking (limit/continue): the token says where the next page starts. Pages are
@@ -295,13 +321,16 @@ class KubeApiServer:
                     meta["remainingItemCount"] = rest
         elif start:
             items = items[start:]
-        for item in items:
-            item.pop("apiVersion", None)
-            item.pop("kind", None)
-        return _json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
-                      "metadata": meta, "items": items})
+        return {"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
+                "metadata": meta, "items": items}
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type.startswith(BINARY_MEDIA_PREFIXES):
+            # No protobuf or CBOR here; the 415 makes client-go fall back to JSON.
+            raise errors.ApiError(
+                415, "UnsupportedMediaType",
+                "the body of the request was in an unknown format - accepted media types "
+                "include: application/json, application/yaml")
         raw = await request.read()
         try:
             body = json.loads(raw) if raw else {}
@@ -339,7 +368,35 @@ class KubeApiServer:
         return self.store.patch(t.rt, t.namespace, t.name, apply_fn, t.subresource,
                                 create_if_missing=ctype == patches.APPLY_PATCH)
 
-    async def _watch(self, request: web.Request, t: Target) -> web.StreamResponse:
+    async def _scale(self, request: web.Request, t: Target) -> dict[str, Any]:
+        """GET/PUT/PATCH of /scale: an autoscaling/v1 Scale over the parent's replicas."""
+        assert t.name is not None
+        current = self.store.get(t.rt, t.namespace, t.name)
+        if request.method == "GET":
+            return scale.to_scale(t.rt, current)
+        if request.method == "PUT":
+            body = await self._body(request)
+            want_rv = (body.get("metadata") or {}).get("resourceVersion")
+            if want_rv and want_rv != current["metadata"]["resourceVersion"]:
+                raise errors.conflict(t.rt.plural, t.rt.group, t.name)
+        elif request.method == "PATCH":
+            ctype = request.content_type
+            if ctype not in patches.PATCH_TYPES or ctype == patches.APPLY_PATCH:
+                raise errors.unsupported_media_type(ctype)
+            try:
+                patch_body = json.loads(await request.read() or b"{}")
+            except json.JSONDecodeError as e:
+                raise errors.bad_request(f"error decoding patch: {e}") from e
+            body = patches.apply(ctype, scale.to_scale(t.rt, current), patch_body)
+        else:
+            raise errors.method_not_allowed(f"method {request.method} not allowed on scale")
+        replicas = scale.replicas_of(body, t.rt.kind, t.name)
+        updated = self.store.replace(t.rt, t.namespace, t.name,
+                                     scale.with_replicas(t.rt, current, replicas))
+        return scale.to_scale(t.rt, updated)
+
+    async def _watch(self, request: web.Request, t: Target,
+                     as_table: bool = False) -> web.StreamResponse:
         q = request.query
         timeout = float(q.get("timeoutSeconds") or 1800)
         bookmarks = q.get("allowWatchBookmarks") in ("true", "1")
@@ -358,6 +415,7 @@ class KubeApiServer:
             return resp
         await resp.prepare(request)
         deadline = time.monotonic() + timeout
+        first_event = True
         next_bookmark = time.monotonic() + self.bookmark_interval
         try:
             while True:
@@ -380,7 +438,14 @@ class KubeApiServer:
                     continue
                 if ev is None:
                     break
-                line = json.dumps({"type": ev.type, "object": ev.obj}) + "\n"
+                obj = ev.obj
+                if as_table:
+                    # Each event carries a one-row Table; only the first has the columns.
+                    obj = tables.table(t.rt, self.store.registry.is_custom(t.rt), [obj],
+                                       {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                                       q.get("includeObject"), with_columns=first_event)
+                    first_event = False
+                line = json.dumps({"type": ev.type, "object": obj}) + "\n"
                 await resp.write(line.encode())
             if bookmarks:
                 await self._send_bookmark(resp, t)
