@@ -76,6 +76,23 @@ def _decode_continue(token: str) -> int:
         raise errors.bad_request(f"invalid continue token {token!r}") from e
 
 
+OPTIONS_KIND = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
+                "DELETE": "DeleteOptions"}
+
+
+def _dry_run(request: web.Request) -> bool:
+    """`dryRun=All`: validate and answer, persist nothing (the only value the server knows)."""
+    values = request.query.getall("dryRun", [])
+    for value in values:
+        if value != "All":
+            kind = OPTIONS_KIND.get(request.method, "CreateOptions")
+            raise errors.invalid_causes(kind, "", [{
+                "reason": "FieldValueNotSupported", "field": "dryRun",
+                "message": f'Unsupported value: "{value}": supported values: "All"'}],
+                group="meta.k8s.io")
+    return bool(values)
+
+
 @dataclass(frozen=True)
 class Target:
     rt: ResourceType
@@ -250,6 +267,7 @@ class KubeApiServer:
         if t.subresource == "scale" and t.name is not None:
             return _json(await self._scale(request, t))
         as_table = tables.wants_table(request.headers.get("Accept", ""))
+        dry_run = _dry_run(request)
         if t.name is None:
             if method == "GET":
                 if q.get("watch") in ("true", "1"):
@@ -271,14 +289,14 @@ class KubeApiServer:
                     raise errors.bad_request(
                         "the namespace of the provided object does not match the namespace "
                         "sent on the request")
-                obj = self.store.create(t.rt, t.namespace, body)
+                obj = self.store.create(t.rt, t.namespace, body, dry_run=dry_run)
                 return _json(obj, 201)
             if method == "DELETE":
                 items, _ = self.store.list(t.rt, t.namespace, q.get("labelSelector"),
                                            q.get("fieldSelector"))
                 for item in items:
                     self.store.delete(t.rt, item["metadata"].get("namespace"),
-                                      item["metadata"]["name"])
+                                      item["metadata"]["name"], dry_run=dry_run)
                 return _json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
                               "metadata": {"resourceVersion": str(
                                   self.store.resource_version)}, "items": items})
@@ -293,11 +311,12 @@ class KubeApiServer:
             return _json(obj)
         if method == "PUT":
             body = await self._body(request)
-            return _json(self.store.replace(t.rt, t.namespace, t.name, body, t.subresource))
+            return _json(self.store.replace(t.rt, t.namespace, t.name, body, t.subresource,
+                                            dry_run=dry_run))
         if method == "PATCH":
             return _json(await self._patch(request, t))
         if method == "DELETE":
-            return _json(self.store.delete(t.rt, t.namespace, t.name))
+            return _json(self.store.delete(t.rt, t.namespace, t.name, dry_run=dry_run))
         raise errors.method_not_allowed(f"method {method} not allowed")
 
     def _list(self, t: Target, label_selector: str | None,
@@ -366,7 +385,8 @@ class KubeApiServer:
             return patches.apply(ctype, current, body)
 
         return self.store.patch(t.rt, t.namespace, t.name, apply_fn, t.subresource,
-                                create_if_missing=ctype == patches.APPLY_PATCH)
+                                create_if_missing=ctype == patches.APPLY_PATCH,
+                                dry_run=_dry_run(request))
 
     async def _scale(self, request: web.Request, t: Target) -> dict[str, Any]:
         """GET/PUT/PATCH of /scale: an autoscaling/v1 Scale over the parent's replicas."""
@@ -392,7 +412,8 @@ class KubeApiServer:
             raise errors.method_not_allowed(f"method {request.method} not allowed on scale")
         replicas = scale.replicas_of(body, t.rt.kind, t.name)
         updated = self.store.replace(t.rt, t.namespace, t.name,
-                                     scale.with_replicas(t.rt, current, replicas))
+                                     scale.with_replicas(t.rt, current, replicas),
+                                     dry_run=_dry_run(request))
         return scale.to_scale(t.rt, updated)
 
     async def _watch(self, request: web.Request, t: Target,
