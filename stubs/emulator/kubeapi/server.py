@@ -80,9 +80,12 @@ OPTIONS_KIND = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "Patch
                 "DELETE": "DeleteOptions"}
 
 
-def _dry_run(request: web.Request) -> bool:
-    """`dryRun=All`: validate and answer, persist nothing (the only value the server knows)."""
-    values = request.query.getall("dryRun", [])
+def _dry_run(request: web.Request, from_body: list[str] | None = None) -> bool:
+    """`dryRun=All`: validate and answer, persist nothing (the only value the server knows).
+
+    From the query, or from a DeleteOptions body (`from_body`).
+    """
+    values = request.query.getall("dryRun", []) if from_body is None else list(from_body)
     for value in values:
         if value != "All":
             kind = OPTIONS_KIND.get(request.method, "CreateOptions")
@@ -268,6 +271,9 @@ class KubeApiServer:
             return _json(await self._scale(request, t))
         as_table = tables.wants_table(request.headers.get("Accept", ""))
         dry_run = _dry_run(request)
+        if method == "DELETE" and request.can_read_body:
+            # kubectl sends DeleteOptions in the body: {"dryRun": ["All"], ...}
+            dry_run = _dry_run(request, (await self._body(request)).get("dryRun")) or dry_run
         if t.name is None:
             if method == "GET":
                 if q.get("watch") in ("true", "1"):
