@@ -112,6 +112,6 @@ def raw(kubeconfig: Path, emulator: EmulatorThread) -> Iterator[httpx.Client]:
     cluster = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]
     ctx = ssl.create_default_context(
         cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
-    with httpx.Client(base_url=cluster["server"], verify=ctx, headers={
+    with httpx.Client(base_url=cluster["server"], verify=ctx, timeout=60, headers={
             "Authorization": f"Bearer {emulator.emulator.token}"}) as c:
         yield c

@@ -82,7 +82,7 @@ def test_unknown_dry_run_value_is_invalid(core: client.CoreV1Api, ns: str) -> No
 def test_kubectl_server_dry_run(kubectl: Kubectl, core: client.CoreV1Api, ns: str) -> None:
     manifest = json.dumps({"apiVersion": "v1", "kind": "ConfigMap",
                            "metadata": {"name": "dry", "namespace": ns}, "data": {"k": "v"}})
-    out = kubectl.out("create", "-f", "-", "--dry-run=server", "--validate=false", "-o", "json",
+    out = kubectl.out("create", "-f", "-", "--dry-run=server", "-o", "json",
                       stdin=manifest)
     assert json.loads(out)["data"] == {"k": "v"}
     assert kubectl.run("get", "configmap", "dry", "-n", ns, check=False).returncode != 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import hmac
 import json
 import time
@@ -21,11 +22,13 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from . import errors, patches, protobuf, reviews, scale, tables
+from . import errors, fieldvalidation, openapi, patches, protobuf, reviews, scale, tables
 from .resources import REVIEW_KEYS, ResourceType
 from .store import Store
 
 PROTOBUF = "application/vnd.kubernetes.protobuf"
+# Per-request warnings for the response's Warning headers.
+WARNINGS_KEY: web.RequestKey[list[str]] = web.RequestKey("warnings", list)
 BINARY_MEDIA_PREFIXES = (PROTOBUF, "application/cbor")
 LIVENESS_CHECK = 2.0  # seconds between checks that a watching client is still there
 
@@ -62,6 +65,14 @@ class RequestLog:
 
 def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(text=json.dumps(data), status=status, content_type="application/json")
+
+
+def _warn(resp: web.Response, warnings: list[str]) -> web.Response:
+    """RFC 7234 Warning headers, as the API server sends them (code 299, agent "-")."""
+    for w in warnings:
+        escaped = w.replace("\\", "\\\\").replace('"', '\\"')
+        resp.headers.add("Warning", f'299 - "{escaped}"')
+    return resp
 
 
 def _error(e: errors.ApiError) -> web.Response:
@@ -163,6 +174,10 @@ class KubeApiServer:
             app.router.add_get("/apis" + suffix, self._api_groups)
             app.router.add_get("/apis/{group}" + suffix, self._api_group)
             app.router.add_get("/apis/{group}/{version}" + suffix, self._group_resources)
+        app.router.add_get("/openapi/v2", self._openapi_v2)
+        app.router.add_get("/openapi/v3", self._openapi_v3_index)
+        app.router.add_get("/openapi/v3/api/v1", self._openapi_v3_core)
+        app.router.add_get("/openapi/v3/apis/{group}/{version}", self._openapi_v3_group)
         app.router.add_route("*", "/api/v1/{path:.+}", self._core_dispatch)
         app.router.add_route("*", "/apis/{group}/{version}/{path:.+}", self._group_dispatch)
         return app
@@ -239,6 +254,66 @@ class KubeApiServer:
                                                    "resource")
         return _json(self._resource_list(group, version))
 
+    async def _check_fields(self, request: web.Request, t: Target, body: Any) -> list[str]:
+        """Unknown fields under fieldValidation=Strict/Warn (only when the client asks)."""
+        how = fieldvalidation.mode(request.query.get("fieldValidation"))
+        if how in (None, "Ignore") or t.subresource:
+            return []
+        await asyncio.to_thread(openapi.builtin_schemas)
+        schema = openapi.kind_schema(t.rt, self._crds())
+        return fieldvalidation.check(body, schema, openapi.builtin_schemas(), how, t.rt.kind,
+                                     t.rt.version)
+
+    # ---- OpenAPI (openapi.py) ---------------------------------------------------------------
+    def _crds(self) -> list[dict[str, Any]]:
+        rt = self.store.registry.get("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+        assert rt is not None
+        return self.store.list(rt)[0]
+
+    def _gv_hash(self, gv: str, crds: list[dict[str, Any]]) -> str:
+        # Changes when the served CRDs change (built-in schemas are fixed per process).
+        token = ",".join(f"{c['metadata']['name']}@{c['metadata']['resourceVersion']}"
+                         for c in crds)
+        return hashlib.sha512(f"{gv}|{token}|{KUBE_VERSION['gitVersion']}".encode()
+                              ).hexdigest().upper()
+
+    async def _gv_schemas(self, group: str, version: str) -> dict[str, Any]:
+        types = self.store.registry.in_group_version(group, version)
+        if not types:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested "
+                                                   "resource")
+        await asyncio.to_thread(openapi.builtin_schemas)  # built once, off the loop
+        return openapi.group_version_schemas(group, version, types, self._crds())
+
+    async def _openapi_v3_index(self, request: web.Request) -> web.Response:
+        crds = self._crds()
+        paths: dict[str, Any] = {}
+        for group, versions in sorted(self.store.registry.groups().items()):
+            for version in versions:
+                gv = f"apis/{group}/{version}" if group else f"api/{version}"
+                paths[gv] = {"serverRelativeURL": f"/openapi/v3/{gv}?hash="
+                                                  f"{self._gv_hash(gv, crds)}"}
+        return _json({"paths": paths})
+
+    async def _openapi_v3_core(self, request: web.Request) -> web.Response:
+        return await self._openapi_v3("", "v1")
+
+    async def _openapi_v3_group(self, request: web.Request) -> web.Response:
+        return await self._openapi_v3(request.match_info["group"],
+                                      request.match_info["version"])
+
+    async def _openapi_v3(self, group: str, version: str) -> web.Response:
+        schemas = await self._gv_schemas(group, version)
+        return _json(openapi.v3_document(KUBE_VERSION["gitVersion"], schemas,
+                                         self.store.registry.in_group_version(group, version)))
+
+    async def _openapi_v2(self, request: web.Request) -> web.Response:
+        schemas: dict[str, Any] = {}
+        for group, versions in self.store.registry.groups().items():
+            for version in versions:
+                schemas.update(await self._gv_schemas(group, version))
+        return _json(openapi.v2_document(KUBE_VERSION["gitVersion"], schemas))
+
     # ---- resources -----------------------------------------------------------------------
     async def _core_dispatch(self, request: web.Request) -> web.StreamResponse:
         parts = [p for p in request.match_info["path"].split("/") if p]
@@ -293,13 +368,14 @@ class KubeApiServer:
                 return _json(listing)
             if method == "POST":
                 body = await self._body(request)
+                warnings = await self._check_fields(request, t, body)
                 if t.namespace and (body.get("metadata") or {}).get("namespace") not in (
                         None, "", t.namespace):
                     raise errors.bad_request(
                         "the namespace of the provided object does not match the namespace "
                         "sent on the request")
                 obj = self.store.create(t.rt, t.namespace, body, dry_run=dry_run)
-                return _json(obj, 201)
+                return _warn(_json(obj, 201), warnings)
             if method == "DELETE":
                 items, _ = self.store.list(t.rt, t.namespace, q.get("labelSelector"),
                                            q.get("fieldSelector"))
@@ -320,10 +396,12 @@ class KubeApiServer:
             return _json(obj)
         if method == "PUT":
             body = await self._body(request)
-            return _json(self.store.replace(t.rt, t.namespace, t.name, body, t.subresource,
-                                            dry_run=dry_run))
+            warnings = await self._check_fields(request, t, body)
+            return _warn(_json(self.store.replace(t.rt, t.namespace, t.name, body,
+                                                  t.subresource, dry_run=dry_run)), warnings)
         if method == "PATCH":
-            return _json(await self._patch(request, t))
+            patched = await self._patch(request, t)
+            return _warn(_json(patched), request.get(WARNINGS_KEY, []))
         if method == "DELETE":
             return _json(self.store.delete(t.rt, t.namespace, t.name, dry_run=dry_run))
         raise errors.method_not_allowed(f"method {method} not allowed")
@@ -385,6 +463,8 @@ class KubeApiServer:
             raise errors.bad_request(f"error decoding patch: {e}") from e
         if ctype not in patches.PATCH_TYPES:
             raise errors.unsupported_media_type(ctype)
+        if ctype != patches.JSON_PATCH:  # a JSON patch is a list of operations
+            request[WARNINGS_KEY] = await self._check_fields(request, t, body)
         if ctype == patches.APPLY_PATCH and not request.query.get("fieldManager"):
             raise errors.ApiError(
                 422, "Invalid",
