@@ -6,6 +6,7 @@ import base64
 from collections.abc import Iterator
 from typing import Any
 
+from . import workload_defaults
 from .resources import ResourceType
 
 WORKLOADS = {("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets"),
@@ -38,9 +39,11 @@ def builtin_defaults(rt: ResourceType, obj: dict[str, Any], ips: Iterator[int]) 
     """Default `obj` in place; `ips` numbers the ClusterIPs handed to new Services."""
     if rt.key == ("", "pods"):
         _canonical_quantities(obj.get("spec"))
+        workload_defaults.pod_spec(obj.get("spec"))
     elif rt.key in WORKLOADS:
         template = ((obj.get("spec") or {}).get("template") or {})
         _canonical_quantities(template.get("spec") if isinstance(template, dict) else None)
+        workload_defaults.WORKLOAD_DEFAULTS[rt.key](obj)
     if rt.key == ("", "secrets"):
         obj.setdefault("type", "Opaque")
         string_data = obj.pop("stringData", None) or {}
@@ -63,5 +66,6 @@ def builtin_defaults(rt: ResourceType, obj: dict[str, Any], ips: Iterator[int]) 
         for p in spec.get("ports") or []:
             p.setdefault("protocol", "TCP")
             p.setdefault("targetPort", p.get("port"))
+        workload_defaults.service(spec)
     elif rt.key == ("", "configmaps"):
         obj.setdefault("data", obj.get("data") or {})
