@@ -13,6 +13,7 @@ import pytest
 from kubernetes import client
 
 from stubs.emulator.kubeapi.tables import human_duration
+from stubs.emulator.runtime import EmulatorThread
 
 from .kubectl import KUBECTL, Kubectl
 
@@ -169,3 +170,20 @@ def test_get_watch_prints_new_rows(kubectl: Kubectl, core: client.CoreV1Api, ns:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_selectors_wait_and_logs(kubectl: Kubectl, core: client.CoreV1Api, ns: str,
+                                 emulator: EmulatorThread) -> None:
+    _running_pod(core, ns, "web")
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "a", "labels": {"tier": "x"}}})
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "b"}})
+    assert kubectl.out("get", "cm", "-n", ns, "-l", "tier=x", "-o", "name").split() == [
+        "configmap/a"]
+    assert kubectl.out("get", "cm", "-n", ns, "--field-selector", "metadata.name=b",
+                       "-o", "name").split() == ["configmap/b"]
+    waited = kubectl.out("wait", "--for=condition=Ready", "pod/web", "-n", ns,
+                         "--timeout=20s")
+    assert waited.strip() == "pod/web condition met"
+    store = emulator.emulator.store
+    emulator.call(store.append_log, ns, "web", "app", "listening on :80")
+    assert kubectl.out("logs", "web", "-n", ns).strip() == "listening on :80"
