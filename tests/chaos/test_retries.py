@@ -40,7 +40,8 @@ def _port(url: str) -> int:
 
 
 def _kube_via(proxy: ChaosProxy, info: EmulatorInfo, tmp: Path, **kw: float) -> KubeClient:
-    proxied = dataclasses.replace(info, api_url=f"http://{proxy.url_host}")
+    scheme = info.api_url.split("://", 1)[0]  # the API server is HTTPS; TCP proxies pass TLS
+    proxied = dataclasses.replace(info, api_url=f"{scheme}://{proxy.url_host}")
     return KubeClient(load_api_client(proxied.write_kubeconfig(tmp / "kc"), None), **kw)
 
 

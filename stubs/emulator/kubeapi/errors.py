@@ -57,11 +57,22 @@ def conflict(plural: str, group: str, name: str) -> ApiError:
     )
 
 
-def invalid(kind: str, name: str, field: str, detail: str) -> ApiError:
-    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {field}: {detail}',
-                    {"name": name, "kind": kind,
-                     "causes": [{"reason": "FieldValueRequired", "message": detail,
-                                 "field": field}]})
+def invalid(kind: str, name: str, field: str, detail: str,
+            reason: str = "FieldValueRequired") -> ApiError:
+    return invalid_causes(kind, name, [{"reason": reason, "message": detail, "field": field}])
+
+
+def invalid_causes(kind: str, name: str, causes: list[dict[str, str]],
+                   group: str = "") -> ApiError:
+    """422 Invalid as apimachinery's NewInvalid words it: one cause inline, several in [...]."""
+    parts = [f"{c['field']}: {c['message']}" if c.get("field") else c["message"]
+             for c in causes]
+    text = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
+    qualified = f"{kind}.{group}" if group else kind
+    details: dict[str, Any] = {"name": name, "kind": kind, "causes": causes}
+    if group:
+        details["group"] = group
+    return ApiError(422, "Invalid", f'{qualified} "{name}" is invalid: {text}', details)
 
 
 def bad_request(message: str) -> ApiError:

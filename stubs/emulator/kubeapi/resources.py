@@ -26,6 +26,14 @@ class ResourceType:
     subresources: frozenset[str] = field(default_factory=frozenset)
     # Other versions of the same group/plural; objects are stored once per group/plural.
     served_versions: tuple[str, ...] = ()
+    # Discovery categories (`kubectl get all` expands the `all` category).
+    categories: tuple[str, ...] = ()
+    # What discovery advertises; the review kinds (SelfSubjectAccessReview, ...) only create.
+    verbs: tuple[str, ...] = ALL_VERBS
+    # The CRD's additionalPrinterColumns (served version): Table output evaluates them.
+    printer_columns: tuple[dict[str, Any], ...] = field(default=(), hash=False, compare=False)
+    # The CRD's scale subresource paths (specReplicasPath, ...), when it declares one.
+    scale_paths: tuple[tuple[str, str], ...] = ()
 
     @property
     def api_version(self) -> str:
@@ -46,10 +54,12 @@ class ResourceType:
             "singularName": self.singular or self.kind.lower(),
             "namespaced": self.namespaced,
             "kind": self.kind,
-            "verbs": list(ALL_VERBS),
+            "verbs": list(self.verbs),
         }
         if self.short_names:
             entry["shortNames"] = list(self.short_names)
+        if self.categories:
+            entry["categories"] = list(self.categories)
         out = [entry]
         for sub in sorted(self.subresources):
             verbs = ["get"] if sub == "log" else ["get", "patch", "update"]
@@ -67,15 +77,30 @@ class ResourceType:
 
 
 def _core(plural: str, kind: str, namespaced: bool = True, short: tuple[str, ...] = (),
-          subs: Iterable[str] = ()) -> ResourceType:
-    return ResourceType("", "v1", plural, kind, namespaced, kind.lower(), short, frozenset(subs))
+          subs: Iterable[str] = (), categories: tuple[str, ...] = ()) -> ResourceType:
+    return ResourceType("", "v1", plural, kind, namespaced, kind.lower(), short, frozenset(subs),
+                        categories=categories)
+
+
+ALL = ("all",)  # the category kube-apiserver gives pods, services and the workload kinds
+
+
+def _review(group: str, plural: str, kind: str, namespaced: bool = False) -> ResourceType:
+    """A create-only review kind: answered, never stored."""
+    return ResourceType(group, "v1", plural, kind, namespaced, kind.lower(), verbs=("create",))
+
+
+# Kinds the server answers without storing (POST returns the review with its status).
+REVIEW_KEYS = frozenset({("authorization.k8s.io", "selfsubjectaccessreviews"),
+                         ("authorization.k8s.io", "selfsubjectrulesreviews"),
+                         ("authentication.k8s.io", "selfsubjectreviews")})
 
 
 BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _core("namespaces", "Namespace", namespaced=False, short=("ns",), subs=("status",)),
     _core("nodes", "Node", namespaced=False, short=("no",), subs=("status",)),
-    _core("pods", "Pod", short=("po",), subs=("status", "log")),
-    _core("services", "Service", short=("svc",), subs=("status",)),
+    _core("pods", "Pod", short=("po",), subs=("status", "log"), categories=ALL),
+    _core("services", "Service", short=("svc",), subs=("status",), categories=ALL),
     _core("endpoints", "Endpoints", short=("ep",)),
     _core("secrets", "Secret"),
     _core("configmaps", "ConfigMap", short=("cm",)),
@@ -83,14 +108,15 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _core("events", "Event", short=("ev",)),
     _core("persistentvolumeclaims", "PersistentVolumeClaim", short=("pvc",), subs=("status",)),
     ResourceType("apps", "v1", "deployments", "Deployment", True, "deployment", ("deploy",),
-                 frozenset({"status", "scale"})),
+                 frozenset({"status", "scale"}), categories=ALL),
     ResourceType("apps", "v1", "statefulsets", "StatefulSet", True, "statefulset", ("sts",),
-                 frozenset({"status", "scale"})),
+                 frozenset({"status", "scale"}), categories=ALL),
     ResourceType("apps", "v1", "daemonsets", "DaemonSet", True, "daemonset", ("ds",),
-                 frozenset({"status"})),
+                 frozenset({"status"}), categories=ALL),
     ResourceType("apps", "v1", "replicasets", "ReplicaSet", True, "replicaset", ("rs",),
-                 frozenset({"status", "scale"})),
-    ResourceType("batch", "v1", "jobs", "Job", True, "job", (), frozenset({"status"})),
+                 frozenset({"status", "scale"}), categories=ALL),
+    ResourceType("batch", "v1", "jobs", "Job", True, "job", (), frozenset({"status"}),
+                 categories=ALL),
     ResourceType("apiextensions.k8s.io", "v1", "customresourcedefinitions",
                  "CustomResourceDefinition", False, "customresourcedefinition", ("crd", "crds"),
                  frozenset({"status"})),
@@ -105,6 +131,9 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role", True, "role"),
     ResourceType("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True,
                  "rolebinding"),
+    _review("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+    _review("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview"),
+    _review("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview"),
 )
 
 
@@ -123,7 +152,9 @@ def types_from_crd(crd: dict[str, Any]) -> list[ResourceType]:
     served = tuple(v["name"] for v in versions if "name" in v)
     out = []
     for v in versions:
-        subs = set((v.get("subresources") or {}).keys())
+        subresources = v.get("subresources") or {}
+        subs = set(subresources.keys())
+        scale = subresources.get("scale") or {}
         out.append(
             ResourceType(
                 group,
@@ -135,6 +166,9 @@ def types_from_crd(crd: dict[str, Any]) -> list[ResourceType]:
                 tuple(names.get("shortNames") or ()),
                 frozenset(subs),
                 served,
+                categories=tuple(names.get("categories") or ()),
+                printer_columns=tuple(v.get("additionalPrinterColumns") or ()),
+                scale_paths=tuple((k, str(p)) for k, p in scale.items()),
             )
         )
     return out
@@ -158,6 +192,10 @@ class ResourceRegistry:
         self._crd_types[crd_name] = types
         for rt in types:
             self.add(rt)
+
+    def is_custom(self, rt: ResourceType) -> bool:
+        """True for a type a CustomResourceDefinition added (not a built-in kind)."""
+        return any(t.key == rt.key for types in self._crd_types.values() for t in types)
 
     def crd_types(self, crd_name: str) -> list[ResourceType]:
         return list(self._crd_types.get(crd_name, []))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import hmac
 import json
 import time
@@ -21,10 +22,14 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from . import errors, patches
-from .resources import ResourceType
+from . import errors, fieldvalidation, openapi, patches, protobuf, reviews, scale, tables
+from .resources import REVIEW_KEYS, ResourceType
 from .store import Store
 
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+# Per-request warnings for the response's Warning headers.
+WARNINGS_KEY: web.RequestKey[list[str]] = web.RequestKey("warnings", list)
+BINARY_MEDIA_PREFIXES = (PROTOBUF, "application/cbor")
 LIVENESS_CHECK = 2.0  # seconds between checks that a watching client is still there
 
 STORE_KEY: web.AppKey[Store] = web.AppKey("store", Store)
@@ -62,6 +67,14 @@ def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(text=json.dumps(data), status=status, content_type="application/json")
 
 
+def _warn(resp: web.Response, warnings: list[str]) -> web.Response:
+    """RFC 7234 Warning headers, as the API server sends them (code 299, agent "-")."""
+    for w in warnings:
+        escaped = w.replace("\\", "\\\\").replace('"', '\\"')
+        resp.headers.add("Warning", f'299 - "{escaped}"')
+    return resp
+
+
 def _error(e: errors.ApiError) -> web.Response:
     return _json(e.status(), e.code)
 
@@ -75,6 +88,26 @@ def _decode_continue(token: str) -> int:
         return int(json.loads(base64.urlsafe_b64decode(token.encode()))["start"])
     except (ValueError, KeyError, TypeError) as e:
         raise errors.bad_request(f"invalid continue token {token!r}") from e
+
+
+OPTIONS_KIND = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
+                "DELETE": "DeleteOptions"}
+
+
+def _dry_run(request: web.Request, from_body: list[str] | None = None) -> bool:
+    """`dryRun=All`: validate and answer, persist nothing (the only value the server knows).
+
+    From the query, or from a DeleteOptions body (`from_body`).
+    """
+    values = request.query.getall("dryRun", []) if from_body is None else list(from_body)
+    for value in values:
+        if value != "All":
+            kind = OPTIONS_KIND.get(request.method, "CreateOptions")
+            raise errors.invalid_causes(kind, "", [{
+                "reason": "FieldValueNotSupported", "field": "dryRun",
+                "message": f'Unsupported value: "{value}": supported values: "All"'}],
+                group="meta.k8s.io")
+    return bool(values)
 
 
 @dataclass(frozen=True)
@@ -141,6 +174,10 @@ class KubeApiServer:
             app.router.add_get("/apis" + suffix, self._api_groups)
             app.router.add_get("/apis/{group}" + suffix, self._api_group)
             app.router.add_get("/apis/{group}/{version}" + suffix, self._group_resources)
+        app.router.add_get("/openapi/v2", self._openapi_v2)
+        app.router.add_get("/openapi/v3", self._openapi_v3_index)
+        app.router.add_get("/openapi/v3/api/v1", self._openapi_v3_core)
+        app.router.add_get("/openapi/v3/apis/{group}/{version}", self._openapi_v3_group)
         app.router.add_route("*", "/api/v1/{path:.+}", self._core_dispatch)
         app.router.add_route("*", "/apis/{group}/{version}/{path:.+}", self._group_dispatch)
         return app
@@ -217,6 +254,66 @@ class KubeApiServer:
                                                    "resource")
         return _json(self._resource_list(group, version))
 
+    async def _check_fields(self, request: web.Request, t: Target, body: Any) -> list[str]:
+        """Unknown fields under fieldValidation=Strict/Warn (only when the client asks)."""
+        how = fieldvalidation.mode(request.query.get("fieldValidation"))
+        if how in (None, "Ignore") or t.subresource:
+            return []
+        await asyncio.to_thread(openapi.builtin_schemas)
+        schema = openapi.kind_schema(t.rt, self._crds())
+        return fieldvalidation.check(body, schema, openapi.builtin_schemas(), how, t.rt.kind,
+                                     t.rt.version)
+
+    # ---- OpenAPI (openapi.py) ---------------------------------------------------------------
+    def _crds(self) -> list[dict[str, Any]]:
+        rt = self.store.registry.get("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+        assert rt is not None
+        return self.store.list(rt)[0]
+
+    def _gv_hash(self, gv: str, crds: list[dict[str, Any]]) -> str:
+        # Changes when the served CRDs change (built-in schemas are fixed per process).
+        token = ",".join(f"{c['metadata']['name']}@{c['metadata']['resourceVersion']}"
+                         for c in crds)
+        return hashlib.sha512(f"{gv}|{token}|{KUBE_VERSION['gitVersion']}".encode()
+                              ).hexdigest().upper()
+
+    async def _gv_schemas(self, group: str, version: str) -> dict[str, Any]:
+        types = self.store.registry.in_group_version(group, version)
+        if not types:
+            raise errors.ApiError(404, "NotFound", "the server could not find the requested "
+                                                   "resource")
+        await asyncio.to_thread(openapi.builtin_schemas)  # built once, off the loop
+        return openapi.group_version_schemas(group, version, types, self._crds())
+
+    async def _openapi_v3_index(self, request: web.Request) -> web.Response:
+        crds = self._crds()
+        paths: dict[str, Any] = {}
+        for group, versions in sorted(self.store.registry.groups().items()):
+            for version in versions:
+                gv = f"apis/{group}/{version}" if group else f"api/{version}"
+                paths[gv] = {"serverRelativeURL": f"/openapi/v3/{gv}?hash="
+                                                  f"{self._gv_hash(gv, crds)}"}
+        return _json({"paths": paths})
+
+    async def _openapi_v3_core(self, request: web.Request) -> web.Response:
+        return await self._openapi_v3("", "v1")
+
+    async def _openapi_v3_group(self, request: web.Request) -> web.Response:
+        return await self._openapi_v3(request.match_info["group"],
+                                      request.match_info["version"])
+
+    async def _openapi_v3(self, group: str, version: str) -> web.Response:
+        schemas = await self._gv_schemas(group, version)
+        return _json(openapi.v3_document(KUBE_VERSION["gitVersion"], schemas,
+                                         self.store.registry.in_group_version(group, version)))
+
+    async def _openapi_v2(self, request: web.Request) -> web.Response:
+        schemas: dict[str, Any] = {}
+        for group, versions in self.store.registry.groups().items():
+            for version in versions:
+                schemas.update(await self._gv_schemas(group, version))
+        return _json(openapi.v2_document(KUBE_VERSION["gitVersion"], schemas))
+
     # ---- resources -----------------------------------------------------------------------
     async def _core_dispatch(self, request: web.Request) -> web.StreamResponse:
         parts = [p for p in request.match_info["path"].split("/") if p]
@@ -240,46 +337,78 @@ class KubeApiServer:
         if t.subresource and t.subresource not in t.rt.subresources:
             raise errors.ApiError(404, "NotFound", "the server could not find the requested "
                                                    "resource")
+        if t.rt.key in REVIEW_KEYS:
+            if method != "POST" or t.name is not None:
+                raise errors.method_not_allowed(f"method {method} not allowed on {t.rt.plural}")
+            if request.content_type == PROTOBUF:  # what kubectl auth's typed client sends
+                body = protobuf.decode_review(await request.read())
+            else:
+                body = await self._body(request)
+            return _json(reviews.answer(t.rt.plural, body), 201)
+        if t.subresource == "scale" and t.name is not None:
+            return _json(await self._scale(request, t))
+        as_table = tables.wants_table(request.headers.get("Accept", ""))
+        dry_run = _dry_run(request)
+        if method == "DELETE" and request.can_read_body:
+            # kubectl sends DeleteOptions in the body: {"dryRun": ["All"], ...}
+            dry_run = _dry_run(request, (await self._body(request)).get("dryRun")) or dry_run
         if t.name is None:
             if method == "GET":
                 if q.get("watch") in ("true", "1"):
-                    return await self._watch(request, t)
-                return self._list(t, q.get("labelSelector"), q.get("fieldSelector"),
-                                  q.get("limit"), q.get("continue"))
+                    return await self._watch(request, t, as_table)
+                listing = self._list(t, q.get("labelSelector"), q.get("fieldSelector"),
+                                     q.get("limit"), q.get("continue"))
+                if as_table:
+                    return _json(tables.table(
+                        t.rt, self.store.registry.is_custom(t.rt), listing["items"],
+                        listing["metadata"], q.get("includeObject")))
+                for item in listing["items"]:
+                    item.pop("apiVersion", None)
+                    item.pop("kind", None)
+                return _json(listing)
             if method == "POST":
                 body = await self._body(request)
+                warnings = await self._check_fields(request, t, body)
                 if t.namespace and (body.get("metadata") or {}).get("namespace") not in (
                         None, "", t.namespace):
                     raise errors.bad_request(
                         "the namespace of the provided object does not match the namespace "
                         "sent on the request")
-                obj = self.store.create(t.rt, t.namespace, body)
-                return _json(obj, 201)
+                obj = self.store.create(t.rt, t.namespace, body, dry_run=dry_run)
+                return _warn(_json(obj, 201), warnings)
             if method == "DELETE":
                 items, _ = self.store.list(t.rt, t.namespace, q.get("labelSelector"),
                                            q.get("fieldSelector"))
                 for item in items:
                     self.store.delete(t.rt, item["metadata"].get("namespace"),
-                                      item["metadata"]["name"])
+                                      item["metadata"]["name"], dry_run=dry_run)
                 return _json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
                               "metadata": {"resourceVersion": str(
                                   self.store.resource_version)}, "items": items})
             raise errors.method_not_allowed(f"method {method} not allowed on a collection")
         if method == "GET":
             obj = self.store.get(t.rt, t.namespace, t.name)
+            if as_table and t.subresource is None:
+                return _json(tables.table(
+                    t.rt, self.store.registry.is_custom(t.rt), [obj],
+                    {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                    q.get("includeObject")))
             return _json(obj)
         if method == "PUT":
             body = await self._body(request)
-            return _json(self.store.replace(t.rt, t.namespace, t.name, body, t.subresource))
+            warnings = await self._check_fields(request, t, body)
+            return _warn(_json(self.store.replace(t.rt, t.namespace, t.name, body,
+                                                  t.subresource, dry_run=dry_run)), warnings)
         if method == "PATCH":
-            return _json(await self._patch(request, t))
+            patched = await self._patch(request, t)
+            return _warn(_json(patched), request.get(WARNINGS_KEY, []))
         if method == "DELETE":
-            return _json(self.store.delete(t.rt, t.namespace, t.name))
+            return _json(self.store.delete(t.rt, t.namespace, t.name, dry_run=dry_run))
         raise errors.method_not_allowed(f"method {method} not allowed")
 
     def _list(self, t: Target, label_selector: str | None,
               field_selector: str | None, limit: str | None = None,
-              token: str | None = None) -> web.Response:
+              token: str | None = None) -> dict[str, Any]:
         items, rv = self.store.list(t.rt, t.namespace, label_selector, field_selector)
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
         # Chunking (limit/continue): the token says where the next page starts. Pages are
@@ -298,13 +427,16 @@ class KubeApiServer:
                     meta["remainingItemCount"] = rest
         elif start:
             items = items[start:]
-        for item in items:
-            item.pop("apiVersion", None)
-            item.pop("kind", None)
-        return _json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
-                      "metadata": meta, "items": items})
+        return {"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
+                "metadata": meta, "items": items}
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type.startswith(BINARY_MEDIA_PREFIXES):
+            # No protobuf or CBOR here; the 415 makes client-go fall back to JSON.
+            raise errors.ApiError(
+                415, "UnsupportedMediaType",
+                "the body of the request was in an unknown format - accepted media types "
+                "include: application/json, application/yaml")
         raw = await request.read()
         try:
             body = json.loads(raw) if raw else {}
@@ -331,6 +463,8 @@ class KubeApiServer:
             raise errors.bad_request(f"error decoding patch: {e}") from e
         if ctype not in patches.PATCH_TYPES:
             raise errors.unsupported_media_type(ctype)
+        if ctype != patches.JSON_PATCH:  # a JSON patch is a list of operations
+            request[WARNINGS_KEY] = await self._check_fields(request, t, body)
         if ctype == patches.APPLY_PATCH and not request.query.get("fieldManager"):
             raise errors.ApiError(
                 422, "Invalid",
@@ -344,9 +478,39 @@ class KubeApiServer:
             return patches.apply(ctype, current, body)
 
         return self.store.patch(t.rt, t.namespace, t.name, apply_fn, t.subresource,
-                                create_if_missing=ctype == patches.APPLY_PATCH)
+                                create_if_missing=ctype == patches.APPLY_PATCH,
+                                dry_run=_dry_run(request))
 
-    async def _watch(self, request: web.Request, t: Target) -> web.StreamResponse:
+    async def _scale(self, request: web.Request, t: Target) -> dict[str, Any]:
+        """GET/PUT/PATCH of /scale: an autoscaling/v1 Scale over the parent's replicas."""
+        assert t.name is not None
+        current = self.store.get(t.rt, t.namespace, t.name)
+        if request.method == "GET":
+            return scale.to_scale(t.rt, current)
+        if request.method == "PUT":
+            body = await self._body(request)
+            want_rv = (body.get("metadata") or {}).get("resourceVersion")
+            if want_rv and want_rv != current["metadata"]["resourceVersion"]:
+                raise errors.conflict(t.rt.plural, t.rt.group, t.name)
+        elif request.method == "PATCH":
+            ctype = request.content_type
+            if ctype not in patches.PATCH_TYPES or ctype == patches.APPLY_PATCH:
+                raise errors.unsupported_media_type(ctype)
+            try:
+                patch_body = json.loads(await request.read() or b"{}")
+            except json.JSONDecodeError as e:
+                raise errors.bad_request(f"error decoding patch: {e}") from e
+            body = patches.apply(ctype, scale.to_scale(t.rt, current), patch_body)
+        else:
+            raise errors.method_not_allowed(f"method {request.method} not allowed on scale")
+        replicas = scale.replicas_of(body, t.rt.kind, t.name)
+        updated = self.store.replace(t.rt, t.namespace, t.name,
+                                     scale.with_replicas(t.rt, current, replicas),
+                                     dry_run=_dry_run(request))
+        return scale.to_scale(t.rt, updated)
+
+    async def _watch(self, request: web.Request, t: Target,
+                     as_table: bool = False) -> web.StreamResponse:
         q = request.query
         timeout = float(q.get("timeoutSeconds") or 1800)
         bookmarks = q.get("allowWatchBookmarks") in ("true", "1")
@@ -370,6 +534,7 @@ class KubeApiServer:
         if initial_left == 0 and bookmarks:
             await self._send_bookmark(resp, t, initial_events_end=True)
         deadline = time.monotonic() + timeout
+        first_event = True
         next_bookmark = time.monotonic() + self.bookmark_interval
         try:
             while True:
@@ -392,7 +557,14 @@ class KubeApiServer:
                     continue
                 if ev is None:
                     break
-                line = json.dumps({"type": ev.type, "object": ev.obj}) + "\n"
+                obj = ev.obj
+                if as_table:
+                    # Each event carries a one-row Table; only the first has the columns.
+                    obj = tables.table(t.rt, self.store.registry.is_custom(t.rt), [obj],
+                                       {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                                       q.get("includeObject"), with_columns=first_event)
+                    first_event = False
+                line = json.dumps({"type": ev.type, "object": obj}) + "\n"
                 await resp.write(line.encode())
                 if initial_left:
                     initial_left -= 1

@@ -214,7 +214,9 @@ class Store:
         return {name for (_, name) in self._bucket(ns_rt)}
 
     # ---- writes --------------------------------------------------------------------------
-    def create(self, rt: ResourceType, namespace: str | None, body: Obj) -> Obj:
+    def create(self, rt: ResourceType, namespace: str | None, body: Obj, *,
+               dry_run: bool = False) -> Obj:
+        """Store a new object; `dry_run` (dryRun=All) answers the same without storing it."""
         obj = clone(body)
         meta = obj.setdefault("metadata", {}) or {}
         obj["metadata"] = meta
@@ -245,14 +247,16 @@ class Store:
         if rt.key in self._crd_schemas and rt.has_status:
             obj.pop("status", None)  # a create cannot set the status of a custom resource
         self._defaults(rt, obj)
-        meta["resourceVersion"] = str(self._next_rv())
         obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
+        if dry_run:  # as the API server: defaulted and validated, no resourceVersion
+            return self._out(rt, obj)
+        meta["resourceVersion"] = str(self._next_rv())
         bucket[(ns, meta["name"])] = obj
         self._emit("ADDED", rt, obj)
         return self._out(rt, obj)
 
     def replace(self, rt: ResourceType, namespace: str | None, name: str, body: Obj,
-                subresource: str | None = None) -> Obj:
+                subresource: str | None = None, *, dry_run: bool = False) -> Obj:
         """PUT semantics: optimistic concurrency on resourceVersion when the body carries one."""
         ns = self._ns(rt, namespace)
         bucket = self._bucket(rt)
@@ -267,9 +271,10 @@ class Store:
         want_rv = body_meta.get("resourceVersion")
         if want_rv and want_rv != old["metadata"]["resourceVersion"]:
             raise errors.conflict(rt.plural, rt.group, name)
-        return self._write(rt, old, clone(body), subresource)
+        return self._write(rt, old, clone(body), subresource, dry_run=dry_run)
 
-    def _write(self, rt: ResourceType, old: Obj, new: Obj, subresource: str | None) -> Obj:
+    def _write(self, rt: ResourceType, old: Obj, new: Obj, subresource: str | None, *,
+               dry_run: bool = False) -> Obj:
         """Store `new` in place of `old`, keeping the fields the caller may not change."""
         ns = old["metadata"].get("namespace", "")
         name = old["metadata"]["name"]
@@ -304,6 +309,10 @@ class Store:
                 meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
         if _comparable(new) == _comparable(old):
             return self._out(rt, old)  # a no-op write does not bump resourceVersion
+        if dry_run:  # the answer a real write would give, at the stored resourceVersion
+            new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+            new["apiVersion"], new["kind"] = rt.api_version, rt.kind
+            return self._out(rt, new)
         new["metadata"]["resourceVersion"] = str(self._next_rv())
         new["apiVersion"], new["kind"] = rt.api_version, rt.kind
         self._bucket(rt)[(ns, name)] = new
@@ -314,7 +323,7 @@ class Store:
 
     def patch(self, rt: ResourceType, namespace: str | None, name: str,
               apply_patch: Callable[[Obj], Obj], subresource: str | None = None,
-              create_if_missing: bool = False) -> Obj:
+              create_if_missing: bool = False, *, dry_run: bool = False) -> Obj:
         """Apply a patch function to the current object (see patches.py for the patch kinds)."""
         ns = self._ns(rt, namespace)
         old = self._bucket(rt).get((ns, name))
@@ -323,16 +332,17 @@ class Store:
                 raise errors.not_found(rt.plural, rt.group, name)
             body = apply_patch({})
             body.setdefault("metadata", {})["name"] = name
-            return self.create(rt, ns or None, body)
+            return self.create(rt, ns or None, body, dry_run=dry_run)
         patched = apply_patch(self._out(rt, old))
         if (patched.get("metadata") or {}).get("name", name) != name:
             raise errors.bad_request("the name of the object cannot be changed by a patch")
         want_rv = (patched.get("metadata") or {}).get("resourceVersion")
         if want_rv and want_rv != old["metadata"]["resourceVersion"]:
             raise errors.conflict(rt.plural, rt.group, name)
-        return self._write(rt, old, patched, subresource)
+        return self._write(rt, old, patched, subresource, dry_run=dry_run)
 
-    def delete(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
+    def delete(self, rt: ResourceType, namespace: str | None, name: str, *,
+               dry_run: bool = False) -> Obj:
         ns = self._ns(rt, namespace)
         old = self._bucket(rt).get((ns, name))
         if old is None:
@@ -345,10 +355,14 @@ class Store:
             new["metadata"]["deletionGracePeriodSeconds"] = 0
             # The API server bumps generation when it starts a graceful deletion.
             new["metadata"]["generation"] = int(new["metadata"].get("generation", 1)) + 1
+            if dry_run:
+                return self._out(rt, new)
             new["metadata"]["resourceVersion"] = str(self._next_rv())
             self._bucket(rt)[(ns, name)] = new
             self._emit("MODIFIED", rt, new)
             return self._out(rt, new)
+        if dry_run:
+            return self._out(rt, old)
         return self._remove(rt, ns, name)
 
     def _remove(self, rt: ResourceType, ns: str, name: str) -> Obj:
