@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import platform
+import signal
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__
+from . import __version__, interrupts
 from .clients.http import PlatformHTTP
 from .config import Settings
 from .errors import ConfigError, E2EError, KubeNotFound
@@ -114,16 +115,19 @@ class JourneySession:
             if step.status is StepStatus.PENDING:
                 self.report = self.report.with_step(step.model_copy(update={
                     "status": StepStatus.NOT_RUN, "progress": "not run"}))
-            elif step.status is StepStatus.RUNNING:  # interrupted (Ctrl-C, a crash) mid-wait
+            elif step.status is StepStatus.RUNNING:  # interrupted (a signal, Ctrl-C) mid-wait
+                signum = interrupts.first_signal()
+                why = signal.Signals(signum).name if signum else "an interrupt"
                 self.report = self.report.with_step(step.model_copy(update={
-                    "status": StepStatus.FAIL, "ended_at": datetime.now(UTC),
-                    "progress": f"interrupted while waiting for: {step.waiting_for}",
+                    "status": StepStatus.INTERRUPTED, "ended_at": datetime.now(UTC),
+                    "progress": f"interrupted ({why}) while waiting for: "
+                                f"{step.waiting_for or 'its first answer'}",
                     "findings": [Finding(
                         code="harness.interrupted", severity=Severity.BLOCKING,
-                        subject=None, message=f"the run stopped while {step.id} was "
-                        f"waiting ({step.waiting_for or 'no progress recorded'})",
-                        hint="rerun; if it was not stopped by hand, read the run's output "
-                             "for the harness error", evidence={})]}))
+                        subject=None, message=f"the run was stopped ({why}) while {step.id} "
+                        f"was waiting ({step.waiting_for or 'no progress recorded'})",
+                        hint="rerun; if nobody stopped it, look for what sent the signal "
+                             "(a CI timeout or cancel)", evidence={})]}))
         self.report = self.report.with_updates(ended_at=datetime.now(UTC))
         self._save()
         return self.report

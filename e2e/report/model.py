@@ -86,6 +86,7 @@ class StepStatus(StrEnum):
     TIMEOUT = "TIMEOUT"
     BLOCKED = "BLOCKED"
     NOT_RUN = "NOT-RUN"  # not selected in a partial run (e.g. `-k "journey and routes"`)
+    INTERRUPTED = "INTERRUPTED"  # the run was stopped (SIGINT, SIGTERM) while it ran
 
     @property
     def finished(self) -> bool:
@@ -100,6 +101,7 @@ class Verdict(StrEnum):
     TIMEOUT = "TIMEOUT"
     IN_FLIGHT = "IN-FLIGHT"
     INCOMPLETE = "INCOMPLETE"  # the run ended with steps not run and none failed
+    INTERRUPTED = "INTERRUPTED"  # stopped by a signal at the step that was running
 
     @property
     def completed(self) -> bool:
@@ -120,6 +122,7 @@ _STEP_TO_VERDICT = {
     StepStatus.STUCK: Verdict.STUCK,
     StepStatus.TIMEOUT: Verdict.TIMEOUT,
     StepStatus.NOT_RUN: Verdict.INCOMPLETE,
+    StepStatus.INTERRUPTED: Verdict.INTERRUPTED,
 }
 
 

@@ -13,6 +13,7 @@ _COLOUR = {
     StepStatus.PASS: "#2da44e", StepStatus.FAIL: "#cf222e", StepStatus.STUCK: "#bf8700",
     StepStatus.TIMEOUT: "#bc4c00", StepStatus.BLOCKED: "#8c959f",
     StepStatus.RUNNING: "#0969da", StepStatus.PENDING: "#d0d7de", StepStatus.NOT_RUN: "#eaeef2",
+    StepStatus.INTERRUPTED: "#6e7781",
 }
 _STYLE = """body{font:14px system-ui,sans-serif;margin:2em;max-width:72em}
 table{border-collapse:collapse;width:100%}td,th{padding:.3em .6em;border-bottom:1px solid #ddd;

@@ -15,7 +15,7 @@ from e2e.report.model import CycleReport, StepStatus, Verdict, cycle_number
 
 COLOURS = {Verdict.PASS: "#2da44e", Verdict.FAIL: "#cf222e", Verdict.STUCK: "#bf8700",
            Verdict.TIMEOUT: "#bc4c00", Verdict.IN_FLIGHT: "#0969da",
-           Verdict.INCOMPLETE: "#8c959f"}
+           Verdict.INCOMPLETE: "#8c959f", Verdict.INTERRUPTED: "#6e7781"}
 BAR, GAP, HEIGHT, TOP, LEFT = 28, 10, 220, 20, 40
 
 
