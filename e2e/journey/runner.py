@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .. import deadline as call_deadline
+from ..diagnose import apis, causality, general
+from ..diagnose import evidence as fallback
 from ..errors import (
     E2EError,
     HarnessBroken,
@@ -96,20 +98,32 @@ class JourneyRunner:
                                                                        self.stall_cap)
         return float(self.ctx.settings.stall_for(step.id, default))
 
-    def root_code(self, result: StepResult) -> str:
-        """The code that explains a non-passing step, following BLOCKED chains."""
-        if result.status == StepStatus.BLOCKED and result.blocked_by:
-            dep = self.results.get(int(result.blocked_by[:2]))
-            if dep is not None:
-                return self.root_code(dep)
-        cause = result.root_cause
-        return cause.code if cause else result.status.value
+    def blocked_text(self, dep: StepResult) -> str:
+        """`blocked by 08 (FAIL: gitea.token-is-password)`; when the needed step was itself
+        BLOCKED, its real status and the step at the root: `blocked by 09 (BLOCKED by 08,
+        STUCK: flux.chart-pin-lag)`."""
+        root = dep
+        while root.status == StepStatus.BLOCKED and root.blocked_by:
+            found = self.results.get(int(root.blocked_by[:2]))
+            if found is None:
+                break
+            root = found
+        cause = root.root_cause
+        why = f"{root.status.value}: {cause.code}" if cause else root.status.value
+        if root is dep:
+            return f"blocked by {dep.number:02d} ({why})"
+        return f"blocked by {dep.number:02d} (BLOCKED by {root.number:02d}, {why})"
+
+    @staticmethod
+    def _settle(step: Step, stall_after: float) -> float:
+        """The step's settle window, at most a tenth of its stall window (a target that
+        converges in seconds settles in seconds; a real cluster in the step's own time)."""
+        return min(step.settle, stall_after / 10)
 
     def _finish_blocked(self, step: Step, dep: StepResult) -> StepResult:
-        code = self.root_code(dep)
         result = self.pending(step).model_copy(update={
             "status": StepStatus.BLOCKED, "blocked_by": dep.id,
-            "progress": f"blocked by {dep.number:02d} ({code})",
+            "progress": self.blocked_text(dep),
             "started_at": _now(), "ended_at": _now()})
         self.results[step.number] = result
         self.on_update(result)
@@ -151,6 +165,9 @@ class JourneyRunner:
         watched = tuple(step.watches)
         seen = informers.snapshot(watched)
         progress = Progress.waiting("not evaluated yet")
+        settle = self._settle(step, stall_after)
+        done_fp: str | None = None
+        done_since = started
         set_up = step.setup is None
         # Since when the target has not been reachable (None: it answers), and why.
         unreachable_since: float | None = None
@@ -166,8 +183,14 @@ class JourneyRunner:
                     except E2EError as e:
                         if is_reachability_error(e):
                             raise
+                        # A kind the action writes may not be served: say so before the
+                        # bare refusal.
+                        try:
+                            served = apis.not_served(self.ctx.sov, step.watches)
+                        except Exception:
+                            served = []
                         return self._end(result, StepStatus.FAIL, f"setup failed: {e}",
-                                         [_setup_finding(step, e)], [], attempts)
+                                         [*served, _setup_finding(step, e)], [], attempts)
                     set_up = True
                 progress = step.probe(self.ctx)
                 unreachable_since, unreachable = None, None
@@ -195,8 +218,17 @@ class JourneyRunner:
                                  [_harness_error(step, e)], [], attempts)
             probed_at = time.monotonic()
             if progress.state == State.DONE:
-                return self._end(result, StepStatus.PASS, progress.description, [],
-                                 list(progress.evidence), attempts)
+                # A pass must be stable: the same done state for the settle window.
+                if progress.fingerprint != done_fp:
+                    done_fp, done_since = progress.fingerprint, now
+                if now - done_since >= settle:
+                    return self._end(result, StepStatus.PASS, progress.description, [],
+                                     list(progress.evidence), attempts)
+                progress = Progress.waiting(
+                    f"settling ({now - done_since:.1f}s of {settle:.1f}s): "
+                    f"{progress.description}", fingerprint=f"settle|{done_fp}")
+            else:
+                done_fp = None
             if progress.fingerprint != last_fp:
                 last_fp, last_change = progress.fingerprint, now
                 last_diag = 0.0  # new state: diagnose it now
@@ -240,6 +272,8 @@ class JourneyRunner:
             self.on_progress(step, now - started, progress.description)
             # Wake on any watched change, or when the next check is due.
             wake_in = min(interval, deadline - now, max(0.0, last_change + stall_after - now))
+            if done_fp is not None:
+                wake_in = min(wake_in, max(0.01, done_since + settle - now))
             if blocking:
                 wake_in = min(wake_in, max(0.01, min(
                     blocking_since[_key(f)] + confirm - now
@@ -266,8 +300,34 @@ class JourneyRunner:
                             type(e).__name__, self.ctx.sov.redactor.redact_text(str(e)))
         return out
 
+    def _explain(self, step: Step, findings: list[Finding], progress: str) -> list[Finding]:
+        """A step that did not pass always names a cause: the cluster-wide diagnosers first
+        (evidence may sit outside what the step watches: a failed Job read at step 05), else
+        the `stuck.no-progress` fallback with the evidence an on-call engineer reads."""
+        sov = self.ctx.sov
+        if any(f.severity == Severity.BLOCKING for f in findings):
+            try:
+                return _blocking_first(causality.upstream_first(sov, findings))
+            except Exception as e:  # ordering is a refinement; the findings stand
+                log.warning("ordering findings of %s failed: %s", step.id, type(e).__name__)
+                return findings
+        extra: list[Finding] = []
+        try:
+            extra = general.cluster_findings(sov, step.watches, progress)
+            if not any(f.severity == Severity.BLOCKING for f in extra):
+                extra.append(fallback.no_progress(self.ctx.sov, step.watches, progress))
+        except Exception as e:  # explaining never fails a step; a broken explainer says why
+            log.warning("explaining %s failed: %s: %s", step.id, type(e).__name__,
+                        self.ctx.sov.redactor.redact_text(str(e)))
+        if not findings and not extra:
+            extra = [fallback.bare_no_progress(progress)]
+        return _blocking_first(_dedupe(findings + extra))
+
     def _end(self, result: StepResult, status: StepStatus, progress: str,
              findings: list[Finding], evidence: list[Evidence], attempts: int) -> StepResult:
+        if status in (StepStatus.FAIL, StepStatus.STUCK, StepStatus.TIMEOUT):
+            step = self.steps[result.number]
+            findings = self._explain(step, findings, progress)
         red = self.ctx.sov.redactor
         return self._publish(result.model_copy(update={
             "status": status, "ended_at": _now(), "attempts": attempts,

@@ -9,6 +9,7 @@ from typing import Any
 
 import jwt
 
+from ...diagnose import net
 from ...diagnose.findings import blocking, subject
 from ...errors import KubeConflict
 from ...kube import gvr
@@ -120,6 +121,13 @@ def diagnose_sandbox(ctx: StepContext) -> list[Finding]:
     sb = ctx.sov.informers(gvr.SANDBOXES).get(SANDBOX_NAME, ns)
     for c in ((sb or {}).get("status") or {}).get("conditions") or []:
         if c.get("reason") == "TokenMintFailed" and c.get("status") == "False":
+            # A mint that never reached the bridge is the network's (the URL), not a refusal.
+            unreachable = net.network_findings_in(
+                ctx.sov, str(c.get("message", "")),
+                where=f"the sandbox controller's mint for Sandbox {ns}/{SANDBOX_NAME}")
+            if unreachable:
+                out.extend(unreachable)
+                continue
             out.append(blocking(
                 "newapi.mint-refused", subject("Sandbox", SANDBOX_NAME, ns),
                 f"the sandbox controller's mint for Sandbox {ns}/{SANDBOX_NAME} was refused: "
