@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kubernetes import config
-from kubernetes.client import ApiClient
 
 from e2e.oracle import OracleServer, OracleUnavailable
 from e2e.oracle.apply import Discovery, apply, message, wait_established
@@ -42,11 +40,6 @@ def oracle() -> Iterator[OracleServer]:
 @pytest.fixture(scope="session")
 def oracle_kubeconfig(oracle: OracleServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return oracle.write_kubeconfig(tmp_path_factory.mktemp("oracle") / "kubeconfig")
-
-
-@pytest.fixture(scope="session")
-def oracle_client(oracle_kubeconfig: Path) -> ApiClient:
-    return config.new_client_from_config(str(oracle_kubeconfig))
 
 
 @pytest.fixture(scope="session")

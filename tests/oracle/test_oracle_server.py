@@ -118,3 +118,16 @@ def test_a_port_taken_between_pick_and_bind_is_retried(
             with second.http() as http:
                 assert http.get("/readyz").status_code == 200
             assert second.port != taken
+
+
+def test_the_token_is_on_no_command_line(oracle: OracleServer) -> None:
+    """The bearer token reaches kube-apiserver through --token-auth-file, never argv."""
+    pids = [proc.pid for _name, proc, _log in oracle._procs]
+    assert len(pids) == 2
+    for pid in pids:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert argv[0], f"process {pid} is gone"
+        assert not any(oracle.token.encode() in arg for arg in argv)
+    tokens = oracle.workdir / "tokens.csv"
+    assert oracle.token in tokens.read_text()
+    assert tokens.stat().st_mode & 0o777 == 0o600

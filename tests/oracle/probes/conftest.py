@@ -13,6 +13,7 @@ from tests.kubeapi.conftest import (  # noqa: F401  (fixtures, found by pytest b
     core,
     custom,
     ext,
+    kubectl,
     new_namespace,
     ns,
 )

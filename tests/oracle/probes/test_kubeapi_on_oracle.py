@@ -24,12 +24,16 @@ DESIGN = Path(__file__).resolve().parents[3] / "docs" / "DESIGN.md"
 _GAP = re.compile(r"^- `oracle-probe:([\w]+)::([\w]+)`:?\s*(.*)$")
 
 
-# Scenarios the oracle cannot run: like envtest it has no kube-controller-manager.
+# Scenarios the oracle cannot run: like envtest it has no kube-controller-manager; and one
+# whose outcome there depends on timing.
 ORACLE_LIMITS = {
     ("test_crud", "test_owner_references_are_garbage_collected"):
         "needs the garbage collector (kube-controller-manager), which the oracle does not run",
     ("test_crud", "test_cluster_scoped_and_namespace_deletion"):
         "needs the namespace controller (kube-controller-manager), which the oracle does not run",
+    ("test_discovery", "test_dynamic_client_default_cache_sees_new_crd"):
+        "races the real server's asynchronous CRD establishment (passes or fails by timing); "
+        "see test_runtime_crd_is_discoverable_within_a_second's entry in docs/DESIGN.md",
 }
 
 

@@ -116,7 +116,7 @@ def _seen(api: RawApi, method: str, path: str, query: dict[str, str]) -> Any:
 
 
 @pytest.mark.parametrize("number", range(1, 17), ids=lambda n: f"step-{n:02d}")
-def test_journey_requests_answer_alike(number: int, recorded: dict[int, list[Request]],
+def test_step_requests_answer_alike(number: int, recorded: dict[int, list[Request]],
                                        twins: tuple[RawApi, RawApi]) -> None:
     requests = recorded.get(number, [])
     if not requests:
