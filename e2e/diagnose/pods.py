@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from ..kube import gvr
-from ..kube.status import name_of, namespace_of, pod_waiting_reasons
-from ..report.model import Finding
+from ..kube.status import name_of, namespace_of, pod_ready, pod_waiting_reasons
+from ..report.model import Finding, Severity
 from ..sovereign import Sovereign
 from .findings import blocking, subject, subject_of, warning
 from .owners import describe_owner, release_of, workload_of
@@ -165,6 +165,10 @@ def probe_failures(sov: Sovereign, pods: list[Obj]) -> list[Finding]:
             if not m:
                 continue
             kind, output = m.group(1), m.group(2)
+            # A failure the pod recovered from (a slow first answer) is history, not a cause:
+            # readiness counts while the pod is not Ready, liveness/startup once they kill.
+            if pod_ready(pod) and (kind == "Readiness" or not kills):
+                continue
             c = _container(pod, _event_container(ev))
             target = probe_target(c, kind.lower())
             ref = f"{namespace_of(pod)}/{name_of(pod)}"
@@ -190,17 +194,25 @@ def probe_failures(sov: Sovereign, pods: list[Obj]) -> list[Finding]:
                 f"{', '.join(ports)}" if ports else \
                 f"; container {c.get('name')} declares no ports"
             why = _probe_why(output)
+            # A starting or loaded pod misses a probe or two: that is not yet a cause. It is
+            # one once the kubelet kills for it, or the failure repeats past the threshold
+            # (a port nothing listens on); a slow answer alone stays a warning.
+            threshold = int((c.get(f"{kind.lower()}Probe") or {}).get("failureThreshold", 3))
+            persistent = bool(kills and kind != "Readiness") or (
+                count >= threshold and "timed out" not in why)
             fix = (f"point the {kind.lower()} probe of {owner} at the port the app listens "
                    f"on{' (' + ports[0].split()[0] + ')' if ports else ''}"
                    if "refused" in why or "declare" in why else
                    f"raise the {kind.lower()} probe's timeoutSeconds/initialDelaySeconds in "
                    f"{owner}, or find why the app does not answer" if "timed out" in why else
                    f"fix the {kind.lower()} probe of {owner} (it fails: {why})")
-            out.append(blocking(
+            found = blocking(
                 "pod.probe-failed", subject_of(pod),
                 f"{kind} probe {target} of pod {ref} fails: {why} ({count} failures, "
                 f"{restarts} restarts{declared}): {effect}", fix,
-                event=msg, probe=kind.lower(), target=target, ports=", ".join(ports)))
+                event=msg, probe=kind.lower(), target=target, ports=", ".join(ports))
+            out.append(found if persistent else
+                       found.model_copy(update={"severity": Severity.WARNING}))
             break
     return out
 

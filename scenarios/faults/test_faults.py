@@ -14,6 +14,7 @@ import pytest
 from e2e.config import Settings
 from e2e.faults import FaultExpectation, discover
 from e2e.report.model import CycleReport, Verdict
+from e2e.report.render.allure import attach_cycle_report
 from e2e.session import JourneySession
 
 HERE = Path(__file__).parent
@@ -27,6 +28,8 @@ def walk(settings: Settings) -> tuple[CycleReport, JourneySession]:
         report = session.run_until_failure()
     finally:
         session.close()
+    # With --alluredir, the scenario's result carries the cycle it judged (else a no-op).
+    attach_cycle_report(report, session.redactor, str(session.report_path))
     return report, session
 
 

@@ -73,7 +73,7 @@ def test_liveness_refused_names_probe_port_and_the_containers_port() -> None:
     kill = event(p, "Killing", "Container app failed liveness probe, will be restarted",
                  type_="Normal", count=3)
     [f] = pods.probe_failures(FakeSov().add(p, ev, kill), [p])  # type: ignore[arg-type]
-    assert f.code == "pod.probe-failed"
+    assert f.code == "pod.probe-failed" and f.severity.value == "BLOCKING"
     assert "Liveness probe GET /healthz on port 9090" in f.message
     assert "connection refused" in f.message and "declares port(s) 8080 (http)" in f.message
     assert "killed it 3 time(s)" in f.message
@@ -88,6 +88,7 @@ def test_probe_timeout_and_http_status() -> None:
                "context deadline exceeded (Client.Timeout exceeded while awaiting headers)")
     [f] = pods.probe_failures(FakeSov().add(p, ev), [p])  # type: ignore[arg-type]
     assert f.code == "pod.probe-failed" and "timed out" in f.message
+    assert f.severity.value == "WARNING"  # one slow answer is not yet a cause
     assert "its Service has no endpoint" in f.message
     assert f.hint.startswith("raise the readiness probe's timeoutSeconds")
     q = pod("guac-1", containers=[{"name": "app", "livenessProbe": {

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from e2e.faults import discover
 from e2e.plugin import expect_pass
 from e2e.report.categories import CODES, title
 from e2e.report.model import Finding, StepResult, StepStatus
-from e2e.report.render.allure import CATCH_ALL, categories, message_regex
+from e2e.report.render.allure import CATCH_ALL, allurerc, categories, message_regex
 
 E2E = Path(e2e.__file__).parent
 REPO = E2E.parent
@@ -174,3 +176,46 @@ def test_uncoded_step_failure_from_expect_pass_is_caught_all() -> None:
 
 def test_message_regex_escapes_the_dot() -> None:
     assert not re.fullmatch(message_regex("pod.crashloop"), "podXcrashloop 05 FAIL", re.S)
+
+
+def allure3_category(message: str) -> str | None:
+    """Allure 3's rule: the first category whose regex finds a match (RegExp.test: a
+    search, no flags)."""
+    for c in allurerc()["categories"]["rules"]:
+        if re.search(c["messageRegex"], message):
+            return str(c["name"])
+    return None
+
+
+@pytest.mark.parametrize("code", ["gitea.token-is-password", "pod.crashloop",
+                                  "flux.chart-pin-lag"])
+def test_allure3_search_semantics_pick_the_same_category(code: str) -> None:
+    message = failure_message(step(StepStatus.FAIL, Finding(code=code, message="a\nb")))
+    assert allure3_category(message) == f"{code}: {CODES[code]}"
+    assert allure3_category("Failed: 05-x STUCK: no code") == CATCH_ALL
+    # a code inside the text is not a code at the start
+    assert allure3_category(f"Failed: 05-x STUCK: mentions {code} later") == CATCH_ALL
+
+
+def test_regexes_carry_no_inline_flags_and_compile_in_javascript() -> None:
+    doc = categories()
+    assert all("(?s)" not in c["messageRegex"] and "(?" + "i)" not in c["messageRegex"]
+               for c in doc)
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the JavaScript check needs it")
+    message = failure_message(step(StepStatus.FAIL, Finding(code="pod.crashloop",
+                                                            message="two\nlines")))
+    script = ("const [doc, msg] = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+              "const hit = doc.find(c => new RegExp(c.messageRegex).test(msg));"
+              "console.log(hit ? hit.name : '');")
+    done = subprocess.run([node, "-e", script], input=json.dumps([doc, message]),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr  # every regex compiled
+    assert done.stdout.strip() == f"pod.crashloop: {CODES['pod.crashloop']}"
+
+
+def test_allurerc_holds_the_same_rules() -> None:
+    rc = allurerc()
+    assert rc["categories"]["rules"] == categories()
+    assert set(rc) == {"name", "categories"}

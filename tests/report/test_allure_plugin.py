@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -20,13 +22,14 @@ from typing import Any
 import pytest
 
 from e2e.redact import Redactor
-from e2e.report.model import CycleReport, Target
+from e2e.report.model import CycleReport, Platform, Target
 from e2e.report.render.allure import categories, environment, properties_text
 
 SECRET = "Planted-S3cret-Value-7781"
 
 FAKE_SESSION = f'''
 import json
+import time
 
 import e2e.plugin
 from e2e.journey.steps import STEPS
@@ -41,6 +44,7 @@ class FakeSession:
     """Stands in for JourneySession: same surface the plugin uses, canned results."""
 
     def __init__(self, settings, on_progress=None):
+        self.on_progress = on_progress or (lambda step, elapsed, text: None)
         self.settings = settings
         self.redactor = Redactor()
         self.report = None
@@ -57,7 +61,11 @@ class FakeSession:
     def run_step(self, number):
         step = STEPS[number - 1]
         base = dict(id=step.id, number=step.number, title=step.title)
-        if number == 1:
+        if number == 1:  # waits for two things, 0.2 s and 0.1 s
+            self.on_progress(step, 2.0, "nodes to register")
+            time.sleep(0.2)
+            self.on_progress(step, 2.2, "node-1 to be Ready")
+            time.sleep(0.1)
             result = StepResult(**base, status=StepStatus.PASS, progress="1 node Ready",
                                 evidence=[
                 Evidence(name="nodes", text=f"node-1 Ready (joined with {{SECRET}})"),
@@ -174,7 +182,20 @@ def test_attachments_categories_and_environment(fake_run: Run) -> None:
 
     env = (alluredir / "environment.properties").read_text().splitlines()
     assert env[:2] == ["target.provider=emulated", "target.fqdn=sovereign.test"]
-    assert env[3:] == ["cycle=t7", "harness.version=9.9.9"]
+    assert env[3:] == ["cycle=t7", "cycle.verdict=FAIL", "harness.version=9.9.9"]
+    # Allure 3 reads the categories from its config, written beside the results.
+    rc = json.loads((alluredir / "allurerc.json").read_text())
+    assert rc["categories"]["rules"] == categories()
+
+
+def test_the_step_runs_in_the_call_phase_and_its_waits_are_allure_steps(fake_run: Run) -> None:
+    passed = _results(fake_run.alluredir)["test_journey[01-cluster-reachable]"]
+    assert passed["stop"] - passed["start"] >= 300  # the step's real time, in ms
+    waits = [(s["name"], s["stop"] - s["start"]) for s in passed["steps"]]
+    assert [name for name, _ in waits] == ["01-cluster-reachable waiting for: nodes to "
+                                           "register", "01-cluster-reachable waiting for: "
+                                           "node-1 to be Ready"]
+    assert waits[0][1] >= 200 and waits[1][1] >= 100
 
 
 def test_target_that_never_came_up_still_gets_launch_files(pytester: pytest.Pytester) -> None:
@@ -209,10 +230,14 @@ def test_properties_escaping() -> None:
 def test_environment_prefers_the_report_over_settings() -> None:
     report = CycleReport(cycle="t3", target=Target(provider="kubeconfig", fqdn="a.example",
                                                    api_server="https://api:6443"),
-                         harness={"version": "1.2.3"})
+                         harness={"version": "1.2.3", "commit": "abc"},
+                         platform=Platform(charts={"flux-system/bp-gitea": "bp-gitea@1.1.2"},
+                                           ref="main@sha1:def"))
     assert environment(report, provider="emulated", fqdn=None, cycle=None, version="0") == {
         "target.provider": "kubeconfig", "target.fqdn": "a.example",
-        "target.api_server": "https://api:6443", "cycle": "t3", "harness.version": "1.2.3"}
+        "target.api_server": "https://api:6443", "cycle": "t3", "cycle.verdict": "IN-FLIGHT",
+        "harness.version": "1.2.3", "harness.commit": "abc", "platform.ref": "main@sha1:def",
+        "chart.flux-system/bp-gitea": "bp-gitea@1.1.2"}
     assert environment(None, provider="emulated", fqdn=None, cycle=None, version="0") == {
         "target.provider": "emulated", "harness.version": "0"}
 
@@ -226,4 +251,53 @@ def test_launch_files_are_redacted(tmp_path: Path) -> None:
     assert (tmp_path / "environment.properties").read_text() == \
         "target.fqdn=[redacted:planted].example\n"
     write_launch_files(tmp_path / "ctl", None, red)  # the xdist controller: categories only
-    assert [p.name for p in (tmp_path / "ctl").iterdir()] == ["categories.json"]
+    assert sorted(p.name for p in (tmp_path / "ctl").iterdir()) == ["allurerc.json",
+                                                                  "categories.json"]
+
+
+# -- the real thing: Allure 3 reads what we wrote -------------------------------------------
+
+ALLURE3 = "allure@3"
+
+
+def _allure3_bin() -> Path:
+    """`npm install allure@3` into a cache kept across runs (about 40 s the first time)."""
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("npx") is None:
+        pytest.skip("npm is not installed: the Allure 3 check needs node, npm and npx")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    prefix = cache / "sovereign-e2e" / "allure3"
+    binary = prefix / "node_modules" / ".bin" / "allure"
+    if not binary.exists():
+        prefix.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([npm, "install", "--prefix", str(prefix), "--no-audit",
+                               "--no-fund", ALLURE3], capture_output=True, text=True,
+                              timeout=400, check=False)
+        if done.returncode != 0 or not binary.exists():
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            pytest.skip(f"npm could not install {ALLURE3}: {last}")
+    return prefix
+
+
+def test_allure3_groups_failures_by_finding_code(fake_run: Run, tmp_path: Path) -> None:
+    prefix = _allure3_bin()
+    out = tmp_path / "report"
+    done = subprocess.run(["npx", "--no-install", "allure", "generate", "--config",
+                           str(fake_run.alluredir / "allurerc.json"), "--output", str(out),
+                           str(fake_run.alluredir)], cwd=prefix, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    tree = json.loads((out / "widgets" / "categories.json").read_text())
+    nodes = tree["nodes"]
+    roots = {nodes[r]["name"]: r for r in tree["roots"]}
+    assert "pod.crashloop: a container is in CrashLoopBackOff" in roots, list(roots)
+
+    def tests_under(node_id: str) -> list[str]:
+        node = nodes[node_id]
+        if node.get("type") == "tr":
+            return [node["name"]]
+        return [t for child in node.get("childrenIds", []) for t in tests_under(child)]
+
+    assert tests_under(roots["pod.crashloop: a container is in CrashLoopBackOff"]) == \
+        ["test_journey[02-cni-ready]"]
+    assert not any(name.startswith(("Product errors", "Test errors")) for name in roots)

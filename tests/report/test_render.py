@@ -144,3 +144,25 @@ def test_every_format_shows_a_setup_error(build_report: BuildReport) -> None:
         assert "ERROR" in text and "attach to the cluster" in text, fmt
         assert "unreachable" in text and "check --kubeconfig" in text, fmt
         assert "t9.yaml" in text, fmt
+
+
+def test_html_shows_why_a_stuck_step_stopped_and_colours_statuses(
+        build_report: BuildReport) -> None:
+    report = build_report("t5", {5: StepStatus.STUCK, 6: StepStatus.BLOCKED},
+                          default=StepStatus.PASS)
+    stuck = report.step("05-step-5").model_copy(update={
+        "findings": [], "progress": "no progress for 900s: 13/15 HelmReleases Ready"})
+    page = render(report.with_step(stuck), "html")
+    assert "<b>STUCK:</b> no progress for 900s: 13/15 HelmReleases Ready" in page
+    assert "No diagnoser named a root cause" in page
+    assert 'style="background:#bf8700">STUCK</span>' in page  # the table and the heading
+    assert 'style="background:#2da44e">PASS</span>' in page
+    assert "<h2>Blocked, not run</h2>" in page and "06-step-6" in page
+
+
+def test_trend_bars_link_to_cycle_pages(build_report: BuildReport) -> None:
+    from e2e.report.render.trend import render_trend
+
+    page = render_trend([build_report("t1"), build_report("t2", {3: StepStatus.FAIL})])
+    assert '<a href="t1.html">' in page and '<a href="t2.html">' in page
+    assert "<a " not in render_trend([build_report("t1")], link=None)

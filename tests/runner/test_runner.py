@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from e2e.config import Settings
-from e2e.journey.model import JourneyState, Progress, Step, StepContext
+from e2e.journey.model import JourneyState, Progress, State, Step, StepContext
 from e2e.journey.runner import JourneyRunner, Timing
 from e2e.kube.gvr import EVENTS, PODS
 from e2e.kube.informer import Changes
@@ -133,8 +133,10 @@ def test_a_step_blocked_by_a_blocked_step_names_the_real_status_and_the_root() -
     middle = Step(2, "two", "t", lambda c: Progress.done("never"), needs=(1,))
     last = Step(3, "three", "t", lambda c: Progress.done("never"), needs=(2,))
     runner = JourneyRunner([stuck, middle, last], ctx(), timing=FAST)
-    assert runner.ensure(3).progress == "blocked by 02 (BLOCKED by 01, STUCK)"
-    assert runner.results[2].progress == "blocked by 01 (STUCK)"
+    # Every STUCK step names a cause: here the fallback, stuck.no-progress.
+    assert runner.ensure(3).progress == \
+        "blocked by 02 (BLOCKED by 01, STUCK: stuck.no-progress)"
+    assert runner.results[2].progress == "blocked by 01 (STUCK: stuck.no-progress)"
 
 
 def test_wakes_on_watched_change_not_on_poll() -> None:
@@ -230,3 +232,49 @@ def test_an_explicit_stall_window_beats_the_targets_cap() -> None:
     runner = JourneyRunner([step, other], c, stall_cap=15.0)
     assert runner.pending(step).stall_after_s == 600.0
     assert runner.pending(other).stall_after_s == 15.0
+
+
+def test_a_pass_must_hold_for_the_settle_window() -> None:
+    seen = {"n": 0}
+
+    def probe(c: StepContext) -> Progress:
+        seen["n"] += 1
+        # Done from the start, but the done state changes once (a restart) mid-window.
+        fp = "done|restarts=1" if seen["n"] >= 3 else "done|restarts=0"
+        return Progress(State.DONE, "all Ready", fp)
+
+    step = Step(1, "one", "t", probe, timeout=30, stall_after=10, poll_max=0.02, settle=0.3)
+    started = time.monotonic()
+    result = JourneyRunner([step], ctx(), timing=FAST).ensure(1)
+    assert result.status is StepStatus.PASS and seen["n"] >= 3
+    # The window restarted at the change: the pass came a full window after it.
+    assert time.monotonic() - started >= 0.3
+
+
+def test_the_settle_window_is_capped_by_the_stall_window() -> None:
+    step = Step(1, "one", "t", lambda c: Progress.done("ok"), timeout=30, stall_after=1.0,
+                settle=30.0)
+    started = time.monotonic()
+    assert JourneyRunner([step], ctx(), timing=FAST).ensure(1).status is StepStatus.PASS
+    assert time.monotonic() - started < 1.0  # a tenth of the stall window, not 30 s
+
+
+def test_a_blocking_finding_that_flickers_still_confirms() -> None:
+    seen = {"n": 0}
+
+    def diag(c: StepContext) -> list[Finding]:
+        seen["n"] += 1  # a controller retrying: the failure vanishes every third look
+        return [] if seen["n"] % 3 == 0 else [finding("flux.install-failed")]
+
+    n = {"i": 0}
+
+    def probe(c: StepContext) -> Progress:
+        n["i"] += 1
+        return Progress.waiting(f"moving {n['i']}")
+
+    step = Step(1, "one", "t", probe, timeout=30, stall_after=30, diagnosers=(diag,),
+                poll_max=0.02)
+    started = time.monotonic()
+    result = JourneyRunner([step], ctx(), timing=FAST).ensure(1)
+    assert result.status is StepStatus.FAIL and result.root_cause.code == "flux.install-failed"  # type: ignore[union-attr]
+    assert time.monotonic() - started < 5

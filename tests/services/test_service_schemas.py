@@ -11,20 +11,23 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import schemathesis
-from aiohttp import web
-from hypothesis import HealthCheck, Phase, settings
-from schemathesis.specs.openapi.checks import (
+
+# A dev extra: without it this module is skipped with the reason, not a collection error.
+schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is a dev extra: "
+                                   "pip install -e '.[dev]'")
+from aiohttp import web  # noqa: E402
+from hypothesis import HealthCheck, Phase, settings  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
     response_schema_conformance,
     status_code_conformance,
 )
 
-from stubs.emulator.apps.gitea import GiteaDB, configure_admin
-from stubs.emulator.apps.gitea import create_app as create_gitea
-from stubs.emulator.apps.gitea.swagger import swagger_document
-from stubs.emulator.apps.gitea.versions import DEFAULT_VERSION, GiteaVersion
-from stubs.newapi import create_app as create_newapi
-from stubs.newapi.openapi import openapi_document
+from stubs.emulator.apps.gitea import GiteaDB, configure_admin  # noqa: E402
+from stubs.emulator.apps.gitea import create_app as create_gitea  # noqa: E402
+from stubs.emulator.apps.gitea.swagger import swagger_document  # noqa: E402
+from stubs.emulator.apps.gitea.versions import DEFAULT_VERSION, GiteaVersion  # noqa: E402
+from stubs.newapi import create_app as create_newapi  # noqa: E402
+from stubs.newapi.openapi import openapi_document  # noqa: E402
 
 ADMIN_SECRET = "a" * 64
 GITEA_ADMIN, GITEA_PASSWORD = "gitea_admin", "schema-test-password"

@@ -11,7 +11,7 @@ from ...diagnose import general
 from ...diagnose.evidence import pod_state
 from ...diagnose.findings import blocking, subject_of
 from ...diagnose.owners import describe_owner
-from ...diagnose.services import routed_services
+from ...diagnose.services import routed_services, service_findings
 from ...kube import gvr
 from ...kube.status import name_of, namespace_of, pod_ready, pod_waiting_reasons
 from ...report.model import Finding, Severity
@@ -88,7 +88,10 @@ def services_without_endpoints(ctx: StepContext) -> list[str]:
 
 def workloads_healthy(ctx: StepContext) -> Progress:
     bad = unhealthy_pods(ctx)
-    empty = services_without_endpoints(ctx)
+    # Ready endpoints on a port no container exposes do not serve either.
+    empty = sorted(set(services_without_endpoints(ctx)) | {
+        f"{f.subject.namespace}/{f.subject.name}" for f in service_findings(ctx.sov)
+        if f.subject and f.code == "service.no-endpoints"})
     if not bad and not empty:
         pods = live_pods(ctx)
         restarts = ",".join(f"{_uid(p)}={_restarts(p)}" for p in sorted(pods, key=_uid))

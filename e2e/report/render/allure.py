@@ -1,14 +1,16 @@
-"""Allure output for the journey: categories.json (one category per Finding code),
-environment.properties (the target and the cycle), and each step's evidence and findings
-attached to its test result.
+"""Allure output for the journey: categories.json (Allure 2) and allurerc.json (Allure 3),
+one category per Finding code; environment.properties (the target, the platform's versions,
+the cycle); each step's evidence and findings attached to its test result.
 
 allure-pytest's own listener writes the test results; this module only adds to them through
 allure's public API (`allure.attach`, `allure.dynamic`) and writes the two launch-level
 files Allure reads from the results directory. Everything written or attached passes through
 the session's Redactor first.
 
-Category matching (Allure 2): a failed/broken result joins every category whose
-`messageRegex` matches its whole status message (Java `Pattern.DOTALL`, full match). The
+Category matching: Allure 2 puts a failed/broken result in every category whose
+`messageRegex` matches its whole status message (Java, full match); Allure 3 puts it in the
+first category whose regex finds a match (JavaScript `RegExp.test`). The regexes are
+anchored and flag-free so both read them alike. The
 status message is pytest's exception line, `Failed: <code> <step> <STATUS>: ...`, so each
 code's regex anchors on the code after that optional prefix; the catch-all takes messages
 that start with no known code, so every failure lands in exactly one category.
@@ -31,10 +33,13 @@ from e2e.report.categories import CODES
 from e2e.report.model import CycleReport, StepResult
 
 __all__ = [
+    "ALLURERC_FILE",
     "CATCH_ALL",
     "CATEGORIES_FILE",
     "ENVIRONMENT_FILE",
     "MATCHED_STATUSES",
+    "allurerc",
+    "attach_cycle_report",
     "attach_step",
     "categories",
     "environment",
@@ -44,6 +49,7 @@ __all__ = [
 ]
 
 CATEGORIES_FILE = "categories.json"
+ALLURERC_FILE = "allurerc.json"
 ENVIRONMENT_FILE = "environment.properties"
 MATCHED_STATUSES = ("failed", "broken")
 CATCH_ALL = "No known Finding code (unexplained failure)"
@@ -58,25 +64,30 @@ _CONTENT_TYPES = {
 }
 
 
-# -- categories.json ------------------------------------------------------------------------
+# -- categories.json (Allure 2, "classic") and allurerc.json (Allure 3) ------------------------
+# The same regexes must work in Java (Allure 2: Pattern.matches, the whole message) and in
+# JavaScript (Allure 3: RegExp.test, a search): no inline flags (`(?s)` is a SyntaxError in
+# JavaScript), `[\s\S]` for "any character, newlines too", and anchored at both ends so a
+# search behaves as a whole match.
 
 def _code_re(code: str) -> str:
-    # Codes are [a-z0-9] with '.' and '-': only '.' is special (Java and Python alike).
+    # Codes are [a-z0-9] with '.' and '-': only '.' is special (Java and JavaScript alike).
     return code.replace(".", r"\.")
 
 
 def message_regex(code: str) -> str:
     """Allure `messageRegex` for failures whose message starts with `code`."""
-    return rf"(?s){_EXC_PREFIX}{_code_re(code)}(?:\s.*)?"
+    return rf"^{_EXC_PREFIX}{_code_re(code)}(?:\s[\s\S]*)?$"
 
 
 def _catch_all_regex(codes: Iterable[str]) -> str:
     known = "|".join(_code_re(c) for c in codes)
-    return rf"(?s)(?!{_EXC_PREFIX}(?:{known})(?:\s|$)).*"
+    return rf"^(?!{_EXC_PREFIX}(?:{known})(?:\s|$))[\s\S]*$"
 
 
 def categories(codes: Mapping[str, str] = CODES) -> list[dict[str, Any]]:
-    """The categories.json document: one category per code, then the catch-all."""
+    """The categories document: one category per code, then the catch-all. Allure 2 reads
+    it as categories.json; Allure 3 takes the same rules in its config (`categories`)."""
     out: list[dict[str, Any]] = [
         {"name": f"{code}: {title}", "messageRegex": message_regex(code),
          "matchedStatuses": list(MATCHED_STATUSES)}
@@ -86,20 +97,31 @@ def categories(codes: Mapping[str, str] = CODES) -> list[dict[str, Any]]:
     return out
 
 
+def allurerc(report_name: str = "Sovereign journey") -> dict[str, Any]:
+    """Allure 3's config (allurerc.json): its default report (awesome) groups failures by
+    the categories of its config, not by categories.json. Use it with
+    `npx allure generate --config <alluredir>/allurerc.json <alluredir>`."""
+    return {"name": report_name, "categories": {"rules": categories()}}
+
+
 # -- environment.properties -----------------------------------------------------------------
 
 def environment(report: CycleReport | None, *, provider: str, fqdn: str | None,
                 cycle: str | None, version: str) -> dict[str, str]:
-    """What the launch ran against: the report's target when there is one, else settings."""
+    """What the launch ran against: the report's target, verdict, the platform's versions
+    (each chart as the cluster reported it) and the harness; else the settings."""
+    env = {"target.provider": provider, "target.fqdn": fqdn or "", "cycle": cycle or "",
+           "harness.version": version}
     if report is not None:
         target = report.target
-        provider, fqdn, cycle = target.provider, target.fqdn, report.cycle
-        version = report.harness.get("version", version)
-        api_server = target.api_server
-    else:
-        api_server = None
-    env = {"target.provider": provider, "target.fqdn": fqdn or "", "target.api_server":
-           api_server or "", "cycle": cycle or "", "harness.version": version}
+        env = {"target.provider": target.provider, "target.fqdn": target.fqdn,
+               "target.api_server": target.api_server or "", "cycle": report.cycle,
+               "cycle.verdict": str(report.verdict),
+               "harness.version": report.harness.get("version", version),
+               "harness.commit": report.harness.get("commit", "")}
+        if report.platform is not None:
+            env["platform.ref"] = report.platform.ref or ""
+            env.update({f"chart.{name}": v for name, v in report.platform.charts.items()})
     return {k: v for k, v in env.items() if v}
 
 
@@ -149,6 +171,8 @@ def write_launch_files(alluredir: Path, env: Mapping[str, str] | None,
     alluredir.mkdir(parents=True, exist_ok=True)
     _write_atomic(alluredir / CATEGORIES_FILE,
                   redactor.redact_text(json.dumps(categories(), indent=2)) + "\n")
+    _write_atomic(alluredir / ALLURERC_FILE,
+                  redactor.redact_text(json.dumps(allurerc(), indent=2)) + "\n")
     if env is None:
         return
     redacted = {k: redactor.redact_text(v) for k, v in env.items()}
@@ -191,3 +215,15 @@ def attach_step(result: StepResult, redactor: Redactor) -> None:
         kind = _CONTENT_TYPES.get(ev.content_type, AttachmentType.TEXT)
         allure.attach(red(ev.text), name=red(ev.name), attachment_type=kind)
 
+
+
+def attach_cycle_report(report: CycleReport, redactor: Redactor, path: str | None = None) -> None:
+    """Attach a whole cycle report (Markdown to read, JSON to reuse) to the running test:
+    a fault scenario's test result then carries the cycle it judged."""
+    from e2e.report.render import render
+
+    name = f"cycle {report.cycle} {report.verdict}" + (f" ({path})" if path else "")
+    allure.attach(render(report, "markdown", redactor), name=name,
+                  attachment_type=AttachmentType.TEXT)
+    allure.attach(render(report, "json", redactor), name=f"{report.cycle}.json",
+                  attachment_type=AttachmentType.JSON)
