@@ -306,7 +306,11 @@ def _run(args: list[str]) -> int:
         return 0
     import pytest
 
-    return int(pytest.main(args or _default_run_args()))
+    from e2e import interrupts
+
+    code = int(pytest.main(args or _default_run_args()))
+    # After SIGINT/SIGTERM pytest says "interrupted" (2); the shell convention says which.
+    return interrupts.exit_code(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

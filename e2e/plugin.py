@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from . import interrupts
 from .config import PROVIDERS, Settings, resolve
 from .errors import ConfigError, E2EError
 from .journey.model import Step
@@ -96,6 +97,9 @@ def _settings(config: pytest.Config) -> Settings:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # SIGTERM (a CI cancel) stops the run like Ctrl-C: the report ends INTERRUPTED at the
+    # running step and what the journey created is deleted; see e2e/interrupts.py.
+    interrupts.install()
     config.addinivalue_line("markers", "journey: a step of the 16-step Sovereign journey")
     config.addinivalue_line("markers", "fault(name): a fault scenario of scenarios/faults/")
     try:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import deadline, interrupts
 from .clients.http import PlatformHTTP
 from .config import Settings
 from .errors import ConfigError, E2EError, KubeNotFound
@@ -41,6 +43,9 @@ from .sovereign import Sovereign
 HARNESS_LOGGERS = ("sovereign_e2e.kube", "sovereign_e2e.journey")
 log = logging.getLogger("sovereign_e2e.journey")
 PROGRESS_WRITE_EVERY = 2.0  # seconds between IN-FLIGHT report refreshes while waiting
+# Seconds the closing calls may take against a target that stopped answering.
+FINISH_BUDGET = 10.0
+CLEANUP_BUDGET = 30.0
 
 
 class JourneySession:
@@ -197,17 +202,22 @@ class JourneySession:
             if step.status is StepStatus.PENDING:
                 self.report = self.report.with_step(step.model_copy(update={
                     "status": StepStatus.NOT_RUN, "progress": "not run"}))
-            elif step.status is StepStatus.RUNNING:  # interrupted (Ctrl-C, a crash) mid-wait
+            elif step.status is StepStatus.RUNNING:  # interrupted (a signal, Ctrl-C) mid-wait
+                signum = interrupts.first_signal()
+                why = signal.Signals(signum).name if signum else "an interrupt"
                 self.report = self.report.with_step(step.model_copy(update={
-                    "status": StepStatus.FAIL, "ended_at": datetime.now(UTC),
-                    "progress": f"interrupted while waiting for: {step.waiting_for}",
+                    "status": StepStatus.INTERRUPTED, "ended_at": datetime.now(UTC),
+                    "progress": f"interrupted ({why}) while waiting for: "
+                                f"{step.waiting_for or 'its first answer'}",
                     "findings": [Finding(
                         code="harness.interrupted", severity=Severity.BLOCKING,
-                        subject=None, message=f"the run stopped while {step.id} was "
-                        f"waiting ({step.waiting_for or 'no progress recorded'})",
-                        hint="rerun; if it was not stopped by hand, read the run's output "
-                             "for the harness error", evidence={})]}))
-        platform = read_platform(self.sov.kube) if self.sov is not None else None
+                        subject=None, message=f"the run was stopped ({why}) while {step.id} "
+                        f"was waiting ({step.waiting_for or 'no progress recorded'})",
+                        hint="rerun; if nobody stopped it, look for what sent the signal "
+                             "(a CI timeout or cancel)", evidence={})]}))
+        # Bounded: an unreachable cluster must not hold the report (or an interrupt) back.
+        with deadline.deadline(time.monotonic() + FINISH_BUDGET):
+            platform = read_platform(self.sov.kube) if self.sov is not None else None
         self.report = self.report.with_updates(ended_at=datetime.now(UTC), writer=None,
                                                platform=platform or self.report.platform)
         self._save()
@@ -223,13 +233,14 @@ class JourneySession:
         if failed and self.settings.keep_on_failure:
             return []
         errors = []
-        for gvr, namespace, name in reversed(self.runner.ctx.state.created):
-            try:
-                self.sov.kube.delete(gvr, name, namespace)
-            except KubeNotFound:
-                continue
-            except E2EError as e:
-                errors.append(f"delete {gvr} {namespace}/{name}: {e}")
+        with deadline.deadline(time.monotonic() + CLEANUP_BUDGET):
+            for gvr, namespace, name in reversed(self.runner.ctx.state.created):
+                try:
+                    self.sov.kube.delete(gvr, name, namespace)
+                except KubeNotFound:
+                    continue
+                except E2EError as e:
+                    errors.append(f"delete {gvr} {namespace}/{name}: {e}")
         self.runner.ctx.state.created.clear()
         return errors
 

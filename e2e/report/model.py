@@ -89,6 +89,7 @@ class StepStatus(StrEnum):
     TIMEOUT = "TIMEOUT"
     BLOCKED = "BLOCKED"
     NOT_RUN = "NOT-RUN"  # not selected in a partial run (e.g. `-k "journey and routes"`)
+    INTERRUPTED = "INTERRUPTED"  # the run was stopped (SIGINT, SIGTERM) while it ran
 
     @property
     def finished(self) -> bool:
@@ -103,6 +104,7 @@ class Verdict(StrEnum):
     TIMEOUT = "TIMEOUT"
     IN_FLIGHT = "IN-FLIGHT"
     INCOMPLETE = "INCOMPLETE"  # the run ended with steps not run and none failed
+    INTERRUPTED = "INTERRUPTED"  # stopped by a signal at the step that was running
     # Not a platform verdict: the harness could not set the run up (bad kubeconfig, bad
     # overlay, unreachable cluster, a taken --cycle); no step ran. See CycleReport.setup_error.
     ERROR = "ERROR"
@@ -135,6 +137,7 @@ _STEP_TO_VERDICT = {
     StepStatus.STUCK: Verdict.STUCK,
     StepStatus.TIMEOUT: Verdict.TIMEOUT,
     StepStatus.NOT_RUN: Verdict.INCOMPLETE,
+    StepStatus.INTERRUPTED: Verdict.INTERRUPTED,
 }
 
 

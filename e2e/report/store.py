@@ -57,6 +57,12 @@ def atomic_write_text(path: Path, text: str) -> None:
     _fsync_dir(directory)
 
 
+def make_private_dir(directory: Path) -> None:
+    """Create `directory` (and missing parents) 0700: reports name the cluster, its hosts and
+    what failed, which is nobody else's business. A directory that exists keeps its mode."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
 def _fsync_dir(directory: Path) -> None:
     # Make the rename itself durable; not every platform can open a directory.
     try:
@@ -96,7 +102,7 @@ class ReportStore:
 
     def save(self, report: CycleReport, redactor: Redactor) -> Path:
         """Write (or replace) the cycle's file atomically, redacted."""
-        self.report_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.report_dir)
         path = self.path_for(report.cycle)
         atomic_write_text(path, serialise(report, redactor))
         return path
@@ -106,8 +112,8 @@ class ReportStore:
 
         `build(cycle)` makes the initial report (all steps PENDING); writing it is the claim.
         """
-        self.report_dir.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(self.report_dir / _LOCK_NAME)):
+        make_private_dir(self.report_dir)
+        with FileLock(str(self.report_dir / _LOCK_NAME), mode=0o600):
             report = build(next_cycle_id(self.report_dir))
             self.save(report, redactor)
         return report

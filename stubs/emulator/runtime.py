@@ -62,7 +62,7 @@ class EmulatorInfo:
 
     def write_kubeconfig(self, path: Path) -> Path:
         """Write atomically with 0600 permissions: the file holds the bearer token."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # holds a token
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(yaml.safe_dump(self.kubeconfig(), sort_keys=False))
         tmp.chmod(0o600)

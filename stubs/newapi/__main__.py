@@ -1,4 +1,5 @@
-"""`python -m stubs.newapi`: serve the stub on 0.0.0.0:$PORT (default 3000) from the env."""
+"""`python -m stubs.newapi`: serve the stub on $HOST:$PORT (default 127.0.0.1:3000) from the
+env. Loopback unless told: the container image sets HOST=0.0.0.0 (its network is its own)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ def main() -> None:
     if missing:  # names only, never values
         print(f"sandbox token bridge disabled (503): unset {', '.join(missing)}",
               file=sys.stderr)
-    print(f"stub NewAPI listening on :{port}", file=sys.stderr)
-    web.run_app(create_app(os.environ), host="0.0.0.0", port=port, print=None)
+    host = os.environ.get("HOST", "127.0.0.1")
+    print(f"stub NewAPI listening on {host}:{port}", file=sys.stderr)
+    web.run_app(create_app(os.environ), host=host, port=port, print=None)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ STATUS_ICON = {
     StepStatus.RUNNING: "🔄",
     StepStatus.PENDING: "·",
     StepStatus.NOT_RUN: "⊘",
+    StepStatus.INTERRUPTED: "✋",
 }
 
 VERDICT_ICON = {
@@ -24,6 +25,7 @@ VERDICT_ICON = {
     Verdict.TIMEOUT: "⌛",
     Verdict.IN_FLIGHT: "🔄",
     Verdict.INCOMPLETE: "◐",
+    Verdict.INTERRUPTED: "✋",
     Verdict.ERROR: "⚠️",
     Verdict.ABANDONED: "🪦",
 }

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from e2e.report.model import CycleReport, StepResult, StepStatus
 from e2e.report.render._text import setup_error_lines
 
-_FAILED = (StepStatus.FAIL, StepStatus.STUCK, StepStatus.TIMEOUT)
+_FAILED = (StepStatus.FAIL, StepStatus.STUCK, StepStatus.TIMEOUT, StepStatus.INTERRUPTED)
 # XML 1.0 cannot carry these at all, not even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
