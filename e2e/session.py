@@ -23,7 +23,15 @@ from .journey.steps import STEPS
 from .kube.client import KubeClient, load_api_client
 from .providers import Attachment, Provider, provider_for
 from .redact import RedactingFilter, Redactor
-from .report.model import CycleReport, Finding, Severity, StepResult, StepStatus, Target
+from .report.model import (
+    CycleReport,
+    Finding,
+    SetupAction,
+    Severity,
+    StepResult,
+    StepStatus,
+    Target,
+)
 from .report.store import ReportStore
 from .sovereign import Sovereign
 
@@ -70,7 +78,11 @@ class JourneySession:
         self.runner = JourneyRunner(self.steps, ctx, on_update=self._record,
                                     on_progress=self._progress, stall_cap=att.stall_after)
         target = Target(provider=self.provider.name, fqdn=att.fqdn, api_server=kube.server,
-                        details={k: v for k, v in att.details.items() if v})
+                        details={k: v for k, v in att.details.items() if v},
+                        setup=[SetupAction(name=a["name"], status=a["status"],
+                                           seconds=float(a["seconds"]),
+                                           detail=self.redactor.redact_text(a["detail"]))
+                               for a in att.setup])
 
         def build(cycle: str) -> CycleReport:
             return CycleReport(cycle=cycle, target=target, started_at=datetime.now(UTC),

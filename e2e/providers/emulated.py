@@ -23,7 +23,6 @@ class EmulatedProvider:
 
     def create_or_attach(self) -> Attachment:
         from stubs.emulator.assemble import build_emulator
-
         from stubs.emulator.overlays import OverlayError
         from stubs.emulator.runtime import EmulatorThread
 
