@@ -139,7 +139,8 @@ def test_flux_objects() -> None:
     repo, ks = docs
     assert repo["kind"] == "GitRepository" and ks["kind"] == "Kustomization"
     assert ks["spec"]["sourceRef"] == {"kind": "GitRepository", "name": repo["metadata"]["name"]}
-    assert ks["spec"]["postBuild"]["substitute"] == {"SOVEREIGN_FQDN": "sovereign.test"}
+    assert ks["spec"]["postBuild"]["substitute"] == {
+        "SOVEREIGN_FQDN": "sovereign.test", "KIND_API_HOST": "sovereign-t7-control-plane"}
     assert ks["spec"]["path"] == "./clusters/kind"
     assert plan.action("flux").commands[0].argv[-1] == (
         "https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml")

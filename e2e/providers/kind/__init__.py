@@ -94,7 +94,8 @@ class KindProvider:
                 raise ProviderError(f"`{' '.join(e.cmd)}` ran out of time") from e
             raise
         address = self._values.get("GATEWAY_ADDRESS")
-        url = self.settings.gateway_url or (f"https://{address}" if address else None)
+        # The kind profile's Gateway listens on HTTP only (clusters/kind/gateway.yaml).
+        url = self.settings.gateway_url or (f"http://{address}" if address else None)
         return Attachment(kubeconfig=Path(plan.kubeconfig), context=None, fqdn=self.fqdn,
                           gateway_url=url,
                           details={"kind_cluster": self.cluster,
@@ -191,6 +192,7 @@ class KindProvider:
             raise ProviderError(f"gitea admin user create exited {result.exit_code}: "
                                 f"{result.output.strip()[-200:]}")
         password = _random_password(result.output)
+        self._values["GITEA_ADMIN_PASSWORD"] = password
         base = self._values["GITEA_URL"]
         with httpx.Client(timeout=30) as http:
             r = http.post(f"{base}/api/v1/users/{GITEA_ADMIN}/tokens",

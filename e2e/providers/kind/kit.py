@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import yaml
+
 from ...config import Settings
 from ...errors import ConfigError
 from .versions import REPO_ROOT
@@ -37,6 +39,12 @@ def assemble_kit(kit: Path, subpath: str, repo_dir: Path) -> None:
     if repo_dir.exists():
         shutil.rmtree(repo_dir)
     shutil.copytree(kit, repo_dir / subpath)
+    own = repo_dir / subpath / "kustomization.yaml"
+    if not own.exists():  # what Flux generates for a path without one: every manifest
+        files = sorted(p.name for p in kit.glob("*.yaml") if p.name != "kustomization.yaml")
+        own.write_text(yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1",
+                                       "kind": "Kustomization", "resources": files},
+                                      sort_keys=False))
     profile = repo_dir / "clusters" / "kind"
     profile.mkdir(parents=True, exist_ok=True)
     for f in sorted(PROFILE_DIR.iterdir()):

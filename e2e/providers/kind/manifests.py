@@ -125,9 +125,11 @@ FLUX_CONTROLLERS = ("source-controller", "kustomize-controller", "helm-controlle
                     "notification-controller")
 
 
-def flux_sources(repo_url: str, path: str, fqdn: str, secret_name: str) -> list[Obj]:
+def flux_sources(repo_url: str, path: str, substitute: dict[str, str],
+                 secret_name: str) -> list[Obj]:
     """The kit's GitRepository (the Gitea container) and the Kustomization that applies it
-    with `${SOVEREIGN_FQDN}` substituted, as cloud-init does on a real Sovereign."""
+    with `${SOVEREIGN_FQDN}` substituted, as cloud-init does on a real Sovereign (plus
+    `${KIND_API_HOST}` for the kind profile's Cilium values)."""
     return [
         {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
          "metadata": {"name": "sovereign-kit", "namespace": "flux-system"},
@@ -138,7 +140,7 @@ def flux_sources(repo_url: str, path: str, fqdn: str, secret_name: str) -> list[
          "spec": {"interval": "5m", "path": path, "prune": True, "wait": True,
                   "timeout": "30m",
                   "sourceRef": {"kind": "GitRepository", "name": "sovereign-kit"},
-                  "postBuild": {"substitute": {"SOVEREIGN_FQDN": fqdn}}}},
+                  "postBuild": {"substitute": dict(substitute)}}},
     ]
 
 
