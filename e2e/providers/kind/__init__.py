@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -42,6 +43,7 @@ from .versions import Versions, load_versions
 
 log = logging.getLogger("sovereign_e2e.kind")
 GATEWAY = ("kube-system", "cilium-gateway")
+WORK_ROOT = Path(".sovereign-e2e") / "kind"
 
 
 def cluster_name(settings: Settings, cycle: str) -> str:
@@ -58,7 +60,8 @@ class KindProvider:
         self.runtime = runtime or TestcontainersRuntime(keep=settings.keep_cluster)
         self.cycle = settings.cycle or next_cycle_id(settings.report_dir)
         self.cluster = cluster_name(settings, self.cycle)
-        self.work_dir = settings.report_dir / "kind" / self.cluster
+        # Not under the report dir: reports are uploaded, and the kubeconfig holds a key.
+        self.work_dir = WORK_ROOT / self.cluster
         self.setup: list[dict[str, str]] = []  # the report's timed actions
         self.commands: list[list[str]] = []  # what ran (argv), in order
         self._values: dict[str, str] = {}
@@ -309,6 +312,7 @@ class KindProvider:
             if verdict is None:
                 try:
                     self._kind.delete()
+                    shutil.rmtree(self.work_dir, ignore_errors=True)  # its kubeconfig too
                 except (subprocess.CalledProcessError, OSError) as e:
                     problems.append(f"kind delete cluster {self.cluster}: {e}")
             else:
