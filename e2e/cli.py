@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 DEFAULT_KUBECONFIG = Path("reports") / "emulated.kubeconfig"
+DEFAULT_ORACLE_KUBECONFIG = Path("reports") / "oracle.kubeconfig"
 
 
 class CliError(Exception):
@@ -30,6 +31,7 @@ def _build_parser() -> argparse.ArgumentParser:
             "  sovereign-e2e run                  the journey, emulated Sovereign\n"
             "  sovereign-e2e run -k journey --sovereign kubeconfig --kubeconfig t23.yaml\n"
             "  sovereign-e2e emulator up --overlay scenarios/faults/<name>/overlay\n"
+            "  sovereign-e2e oracle up            a real kube-apiserver (tools/build-oracle)\n"
             "  sovereign-e2e report --format html --output t23.html\n"
             "  sovereign-e2e history              the cycle log (t13 FAIL, t14 PASS, ...)\n"
             "  sovereign-e2e signoff --require-passes 2"),
@@ -74,11 +76,63 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="the bootstrap-kit directory to push")
     plan.add_argument("--platform-repo", type=Path, metavar="DIR",
                       help="a platform checkout (its clusters/_template/bootstrap-kit)")
+    _add_oracle_command(sub)
     _add_report_commands(sub)
     # Listed for `sovereign-e2e --help`; its arguments never reach argparse (see main).
     sub.add_parser("run", add_help=False, help="run the journey with pytest (every argument "
                                                "goes to pytest; `run --help` for more)")
     return parser
+
+
+def _add_oracle_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    oracle = sub.add_parser("oracle", help="run the oracle: a real etcd and kube-apiserver")
+    oracle_sub = oracle.add_subparsers(dest="oracle_command", metavar="ACTION")
+    oracle_sub.required = True
+    up = oracle_sub.add_parser(
+        "up",
+        help="start a real kube-apiserver (and etcd) on loopback in the foreground",
+        description=(
+            "Start the pinned etcd and kube-apiserver built by tools/build-oracle on loopback "
+            "(TLS from a per-run CA, a bearer token generated for this run), write a "
+            'kubeconfig, print one JSON line ({"kubeconfig": ..., "server": ..., '
+            '"version": ...}) once /readyz answers, and run until SIGINT/SIGTERM.'),
+    )
+    up.add_argument("--kubeconfig", type=Path, default=DEFAULT_ORACLE_KUBECONFIG,
+                    help=f"where to write the kubeconfig (default: {DEFAULT_ORACLE_KUBECONFIG})")
+
+
+def _oracle_up(args: argparse.Namespace) -> int:
+    from e2e.oracle import OracleServer, OracleUnavailable
+    from e2e.oracle.server import OracleStartError
+
+    try:
+        server = OracleServer()
+    except OracleUnavailable as e:
+        raise CliError(str(e)) from None
+    stopping = False
+
+    def _stop(_sig: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop)
+    try:
+        try:
+            server.start()
+        except OracleStartError as e:
+            raise CliError(f"oracle did not start: {e}") from None
+        path = server.write_kubeconfig(args.kubeconfig)
+        print(json.dumps({"kubeconfig": str(path), "server": server.url,
+                          "version": server.binaries.kubernetes_version}), flush=True)
+        signal.pause()
+    except KeyboardInterrupt:
+        if not stopping:
+            raise
+    finally:
+        server.stop()
+    return 0
 
 
 def _positive_int(text: str) -> int:
@@ -114,14 +168,48 @@ def _add_report_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
                            "cycle, and the log); default: text")
     hist.add_argument("--output", type=Path, help="write to this file (default: stdout)")
 
-    sign = sub.add_parser("signoff", help="go/no-go for a release from the latest cycles",
-                          description="GO (exit 0) only when the latest completed cycle(s) "
-                                      "passed with no blocking finding; NO-GO (exit 1) with "
-                                      "reasons otherwise.")
+    sign = sub.add_parser(
+        "signoff", help="the release sign-off report: GO/NO-GO with what was signed",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The release sign-off from the latest N cycles: GO (exit 0) only when "
+                    "each is PASS with no blocking finding, on a real target, on one platform "
+                    "version, with no step regressed or flaky; NO-GO (exit 1) with its "
+                    "reasons otherwise, also when there are no reports. It names the "
+                    "targets, the platform's chart versions, the harness version and commit, "
+                    "p50 per step against the previous sign-off, flaky steps, and every "
+                    "root cause once with its fix. A GO is recorded in "
+                    "<report-dir>/signoffs/ as the next sign-off's baseline.",
+        epilog="examples:\n"
+               "  sovereign-e2e signoff --require-passes 2 --output signoff.md\n"
+               "  sovereign-e2e signoff --format html --output signoff.html\n"
+               "  sovereign-e2e signoff --json | jq .decision\n"
+               "  sovereign-e2e signoff --allow-emulated     the harness against the emulator")
     sign.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR, help=dir_help)
     sign.add_argument("--require-passes", type=_positive_int, default=1, metavar="N",
-                      help="require the latest N completed cycles to pass (default: 1)")
-    sign.add_argument("--json", action="store_true", help="print the decision as JSON")
+                      help="the latest N cycles must all be PASS (default: 1)")
+    sign.add_argument("--format", choices=["markdown", "html"], default="markdown",
+                      help="markdown (default) or html")
+    sign.add_argument("--json", action="store_true",
+                      help="print the sign-off as JSON instead (every field of the report)")
+    sign.add_argument("--output", type=Path, help="write to this file (default: stdout)")
+    sign.add_argument("--allow-emulated", action="store_true",
+                      help="allow GO on cycles against the emulated Sovereign (the title "
+                           "says so): signs off the harness, not a release")
+    sign.add_argument("--regression-threshold", type=_percent, default=50, metavar="PCT",
+                      help="a step whose p50 is more than PCT%% slower (and 5 s) than at the "
+                           "previous sign-off is a regression (default: 50)")
+    sign.add_argument("--no-record", action="store_true",
+                      help="do not record a GO in <report-dir>/signoffs/")
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
+    return value
 
 
 def _report_command(args: argparse.Namespace) -> int:
@@ -142,12 +230,35 @@ def _report_command(args: argparse.Namespace) -> int:
                 sys.stdout.write(text)
             else:
                 commands.write_output(args.output, text)
+                if args.format == "html":  # the bars link to these, beside the page
+                    commands.write_cycle_pages(args.report_dir, args.output.parent)
             return 0
-        decision = commands.signoff_decision(args.report_dir, args.require_passes)
-        sys.stdout.write(decision.to_json() if args.json else decision.format())
-        return decision.exit_code
+        return _signoff(args)
     except ReportError as e:
         raise CliError(str(e)) from None
+
+
+def _signoff(args: argparse.Namespace) -> int:
+    from e2e.report import commands
+    from e2e.report.render.signoff import render_html, render_markdown
+    from e2e.report.signoff_records import record_signoff
+
+    decision = commands.signoff_decision(args.report_dir, args.require_passes,
+                                         allow_emulated=args.allow_emulated,
+                                         threshold=args.regression_threshold / 100)
+    text = decision.to_json() if args.json else \
+        render_html(decision) if args.format == "html" else render_markdown(decision)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        commands.write_output(args.output, text)
+    if not args.no_record:
+        try:
+            record_signoff(args.report_dir, decision)
+        except OSError as e:
+            print(f"sovereign-e2e: warning: could not record the sign-off in "
+                  f"{args.report_dir}: {e.strerror or e}", file=sys.stderr)
+    return decision.exit_code
 
 
 async def _emulator_up(args: argparse.Namespace) -> int:
@@ -254,6 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_emulator_up(args))
         if args.command == "plan":
             return _plan(args)
+        if args.command == "oracle" and args.oracle_command == "up":
+            return _oracle_up(args)
         if args.command in ("report", "history", "signoff"):
             return _report_command(args)
     except CliError as e:

@@ -71,6 +71,17 @@ class HarnessBroken(E2EError):
 
 
 _BODY_LIMIT = 256
+# Statuses that say "not now" rather than "no": the API server or a proxy is overloaded,
+# restarting or throttling us (client-go retries the same ones).
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def is_reachability_error(e: BaseException) -> bool:
+    """Whether `e` says the target could not be reached or answered "not now" (after the
+    clients' retries): the path to the platform, not the platform's verdict."""
+    if isinstance(e, ClusterUnreachable | HTTPCallError):
+        return True
+    return isinstance(e, KubeAPIError) and e.status in TRANSIENT_STATUSES
 
 
 def kube_error(status: int, reason: str, body: str, path: str = "") -> KubeAPIError:

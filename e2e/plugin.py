@@ -7,8 +7,9 @@ Wiring only: the work is in e2e.journey (runner, steps), e2e.providers and e2e.r
 from __future__ import annotations
 
 import importlib.util
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -143,22 +144,45 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 class _LiveProgress:
-    """Throttled 'still waiting' lines; plain lines, no live widgets (xdist-safe)."""
+    """'still waiting' lines; plain lines, no live widgets (xdist-safe).
 
-    def __init__(self, config: pytest.Config) -> None:
+    At a terminal a line every 2 s reads as a live status. Without one (CI logs) that is
+    ~600 lines for a 20-minute step: there a line is printed when what the step waits for
+    changes, and otherwise at most every 30 s."""
+
+    TERMINAL_EVERY = 2.0
+    LOG_EVERY = 30.0
+
+    def __init__(self, config: pytest.Config, *, tty: bool | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.reporter = config.pluginmanager.get_plugin("terminalreporter")
         # Lines must reach the terminal while output capture is on (as live logging does).
         self.capture = config.pluginmanager.get_plugin("capturemanager")
         self.enabled = self.reporter is not None and config.get_verbosity() >= 0 and \
             not hasattr(config, "workerinput")
-        self._last = 0.0
+        # sys.stdout is pytest's capture by now; the real stream is sys.__stdout__.
+        self.tty = _isatty() if tty is None else tty
+        self.clock = clock
+        self._last = -float("inf")
+        self._last_text: tuple[str, str] | None = None
 
     def __call__(self, step: Step, elapsed: float, waiting_for: str) -> None:
-        now = time.monotonic()
-        if not self.enabled or elapsed < 2.0 or now - self._last < 2.0:
+        if not self.enabled or elapsed < 2.0:
             return
-        self._last = now
-        line = f"  [{step.id}] {elapsed:5.1f}s waiting for: {waiting_for[:160]}"
+        now = self.clock()
+        text = (step.id, waiting_for)
+        if self.tty:
+            due = now - self._last >= self.TERMINAL_EVERY
+        else:
+            # a change is news (but a burst of changes is one line per 2 s at most)
+            due = (text != self._last_text and now - self._last >= self.TERMINAL_EVERY) or \
+                now - self._last >= self.LOG_EVERY
+        if not due:
+            return
+        self._last, self._last_text = now, text
+        self.write(f"  [{step.id}] {elapsed:5.1f}s waiting for: {waiting_for[:160]}")
+
+    def write(self, line: str) -> None:
         if self.capture is not None:
             with self.capture.global_and_fixture_disabled():
                 self.reporter.write_line(line)  # type: ignore[union-attr]
@@ -166,22 +190,77 @@ class _LiveProgress:
             self.reporter.write_line(line)  # type: ignore[union-attr]
 
 
-@pytest.fixture(scope="session")
-def sovereign_journey(pytestconfig: pytest.Config) -> Iterator[JourneySession]:
-    """The journey session: the target brought up once, its cycle report kept current."""
-    session = JourneySession(_settings(pytestconfig), on_progress=_LiveProgress(pytestconfig))
+def _isatty() -> bool:
+    stream = sys.__stdout__
+    try:
+        return stream is not None and stream.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def _setup_failure_line(session: JourneySession, error: E2EError) -> str:
+    """One line: what failed, the problem, the fix, and where the ERROR report went."""
+    failure = session.setup_error
+    problem = " ".join(str(error).split())
+    line = f"sovereign-e2e: cannot {failure.action if failure else 'start'}: {problem}"
+    # A ConfigError names its fix by contract; other errors (an unreachable API) get the
+    # action's hint.
+    if failure is not None and failure.hint and not isinstance(error, ConfigError):
+        line += f" — {failure.hint}"
+    if session.report is not None and session.report_path is not None:
+        line += f" (cycle {session.report.cycle} ERROR, {session.report_path})"
+    return line
+
+
+def _start_session(config: pytest.Config) -> JourneySession | str:
+    """The started session, or the one-line reason it could not start (an ERROR report
+    has been written by then)."""
+    if SESSION_KEY in config.stash:
+        return config.stash[SESSION_KEY]
+    if ERROR_KEY in config.stash:
+        return config.stash[ERROR_KEY]
+    session = JourneySession(_settings(config), on_progress=_LiveProgress(config))
     try:
         session.start()
     except E2EError as e:
         session.close()
-        pytestconfig.stash[ERROR_KEY] = str(e)
-        pytest.fail(f"sovereign-e2e: cannot bring up the target: {e}", pytrace=False)
-    pytestconfig.stash[SESSION_KEY] = session
+        config.stash[ERROR_KEY] = _setup_failure_line(session, e)
+        return config.stash[ERROR_KEY]
+    config.stash[SESSION_KEY] = session
+    return session
+
+
+def _runs_journey(session: pytest.Session) -> bool:
+    return any("journey_step" in getattr(item, "fixturenames", ()) for item in session.items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Bring the target up before the first test when the journey is selected, so a setup
+    failure is one line and a usage error (exit 4), not the same error on 16 items.
+
+    Not on an xdist worker: it learns which items it runs only while running them, so its
+    session starts lazily in the fixture (and a failure there is short, not chained)."""
+    config = session.config
+    if config.option.collectonly or hasattr(config, "workerinput") or \
+            config.pluginmanager.has_plugin("dsession") or not _runs_journey(session):
+        return
+    started = _start_session(config)
+    if isinstance(started, str):
+        raise pytest.UsageError(started)
+
+
+@pytest.fixture(scope="session")
+def sovereign_journey(pytestconfig: pytest.Config) -> Iterator[JourneySession]:
+    """The journey session: the target brought up once, its cycle report kept current."""
+    started = _start_session(pytestconfig)
+    if isinstance(started, str):
+        pytest.fail(started, pytrace=False)  # outside any `except`: no chained traceback
     try:
-        yield session
+        yield started
     finally:
-        session.finish()
-        session.close()
+        started.finish()
+        started.close()
 
 
 @pytest.fixture
@@ -190,7 +269,8 @@ def journey_step(request: pytest.FixtureRequest,
     """Run one step (and, first, the steps it needs); a blocked step is a skip."""
     result = sovereign_journey.run_step(int(request.param))
     if result.status == StepStatus.BLOCKED:
-        pytest.skip(result.progress or f"blocked by {result.blocked_by}")
+        # `-ra` prints the test file's line, not the step: the reason names the step.
+        pytest.skip(f"{result.id} {result.progress or f'blocked by {result.blocked_by}'}")
     return result
 
 
@@ -234,9 +314,11 @@ def _summary(session: JourneySession) -> list[str]:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     journey = config.stash.get(SESSION_KEY, None)
-    if journey is not None and hasattr(config, "workeroutput"):
+    if hasattr(config, "workeroutput"):
         # On an xdist worker: send the verdict home, the controller prints it.
-        config.workeroutput["sovereign_e2e_summary"] = _summary(journey)  # type: ignore[attr-defined]
+        lines = _summary(journey) if journey is not None else \
+            [config.stash[ERROR_KEY]] if ERROR_KEY in config.stash else []
+        config.workeroutput["sovereign_e2e_summary"] = lines  # type: ignore[attr-defined]
     _write_allure_launch_files(session)
 
 

@@ -43,12 +43,12 @@ def test_default_args_point_at_the_repo_scenarios() -> None:
     assert _default_run_args() == ["-k", "journey", str(REPO / "scenarios")]
 
 
-def test_failing_step_exits_1_with_the_plugin_loaded(tmp_path: Path) -> None:
+def test_setup_failure_exits_4_with_the_plugin_loaded(tmp_path: Path) -> None:
     (tmp_path / "test_journey.py").write_text(JOURNEY)
     proc = cli("run", "-p", "no:cacheprovider", "-k", "journey and cluster", "--sovereign",
                "kind", cwd=tmp_path, env={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"})
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "--sovereign kind needs Docker" in proc.stdout  # the plugin's own words
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "--sovereign kind needs Docker" in proc.stderr  # the plugin's own words
 
 
 def test_usage_error_exits_4(tmp_path: Path) -> None:

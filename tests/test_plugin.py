@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+UNREACHABLE_KUBECONFIG = """
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: not-a-secret}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+"""
 JOURNEY = """
 from e2e.plugin import expect_pass
 def test_journey(journey_step):
@@ -49,11 +59,14 @@ def test_kind_without_docker_names_the_prerequisite(pytester: pytest.Pytester,
     pytester.makepyfile(test_journey=JOURNEY)
     result = pytester.runpytest_subprocess("--sovereign", "kind", "-k", "cluster",
                                            f"--report-dir={pytester.path / 'r'}")
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*--sovereign kind needs Docker: no Docker engine answers*"
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--sovereign kind needs Docker: no Docker engine answers*"
                                  "install and start Docker*"])
-    assert not (pytester.path / "r").exists()  # nothing created, no report half-written
+    # Nothing created (no cluster dir, no work dir); the ERROR cycle report says why.
     assert not (pytester.path / ".pytest-kind").exists()
+    assert not (pytester.path / ".sovereign-e2e").exists()
+    report = next((pytester.path / "r").glob("t*.json")).read_text()
+    assert "needs Docker" in report
 
 
 def test_broken_kubeconfig_is_one_line(pytester: pytest.Pytester) -> None:
@@ -63,8 +76,46 @@ def test_broken_kubeconfig_is_one_line(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--sovereign", "kubeconfig", "--kubeconfig",
                                            str(bad), "-k", "cluster",
                                            f"--report-dir={pytester.path / 'r'}")
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines([f"*kubeconfig {bad} is not usable*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1, errors  # one line, not one per step, no chained traceback
+    assert f"kubeconfig {bad} is not usable" in errors[0] and "check the file" in errors[0]
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert len(result.outlines) < 12, result.outlines  # the header and the summary line
+
+    # The night still reaches the record: an ERROR report with the action and evidence.
+    report = json.loads((pytester.path / "r" / "t1.json").read_text())
+    assert report["verdict"] == "ERROR"
+    assert report["setup_error"]["action"] == "attach to the cluster"
+    assert report["setup_error"]["evidence"]["kubeconfig"] == str(bad)
+    assert report["setup_error"]["evidence"]["cause"].startswith("ScannerError")
+    assert {s["status"] for s in report["steps"]} == {"NOT-RUN"}
+    assert "(cycle t1 ERROR" in errors[0]
+
+
+def test_unreachable_cluster_is_one_line_with_the_fix(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_journey=JOURNEY)
+    kubeconfig = pytester.path / "kc.yaml"
+    kubeconfig.write_text(UNREACHABLE_KUBECONFIG)
+    result = pytester.runpytest_subprocess("--sovereign", "kubeconfig", "--kubeconfig",
+                                           str(kubeconfig), "-k", "journey",
+                                           f"--report-dir={pytester.path / 'r'}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1 and "unreachable" in errors[0] and "kubectl" in errors[0], errors
+    report = json.loads((pytester.path / "r" / "t1.json").read_text())
+    assert report["verdict"] == "ERROR" and report["setup_error"]["hint"]
+
+
+def test_collect_only_brings_nothing_up(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_journey=JOURNEY)
+    kubeconfig = pytester.path / "kc.yaml"
+    kubeconfig.write_text(UNREACHABLE_KUBECONFIG)
+    result = pytester.runpytest_subprocess("--sovereign", "kubeconfig", "--kubeconfig",
+                                           str(kubeconfig), "--collect-only", "-q",
+                                           f"--report-dir={pytester.path / 'r'}")
+    assert result.ret == pytest.ExitCode.OK
+    assert not (pytester.path / "r").exists()
 
 
 def test_an_existing_cycle_is_never_overwritten(pytester: pytest.Pytester) -> None:
@@ -74,6 +125,8 @@ def test_an_existing_cycle_is_never_overwritten(pytester: pytest.Pytester) -> No
     (reports / "t7.json").write_text("{}")
     result = pytester.runpytest_subprocess("--cycle", "t7", "-k", "cluster",
                                            f"--report-dir={reports}")
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*--cycle t7*exists already*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*cannot claim the cycle id: --cycle t7*exists already*"
+                                 "(cycle t8 ERROR*"])
     assert (reports / "t7.json").read_text() == "{}"
+    assert json.loads((reports / "t8.json").read_text())["verdict"] == "ERROR"

@@ -7,12 +7,55 @@ resolving `<name>.<fqdn>` to the gateway would send. Without one, names resolve 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
+from httpx_retries import Retry, RetryTransport
 
+from .. import deadline
 from ..errors import HTTPCallError
 from .result import CallResult
+
+# Connections never made are retried by httpcore for any method (nothing was sent).
+CONNECT_RETRIES = 2
+CALL_BUDGET = 2.0  # a call's retries end after this many of its timeouts
+
+
+class RetryPastDeadline(httpx.HTTPError):
+    """The next attempt (after the back-off or the server's Retry-After) would start past
+    the deadline: the call ends here with the last failure."""
+
+
+class DeadlineRetry(Retry):
+    """httpx-retries' policy (idempotent methods; resets, timeouts, 429/502/503/504;
+    Retry-After honoured; exponential back-off with full jitter), bounded by the running
+    step's deadline: no retry starts past it, and a wait that would cross it (a long
+    Retry-After) ends the call instead of being cut short."""
+
+    def is_exhausted(self) -> bool:
+        return super().is_exhausted() or not deadline.allows_wait(0.0)
+
+    def sleep(self, response: httpx.Response | Exception) -> None:
+        headers = response.headers if isinstance(response, httpx.Response) else {}
+        wait = self._calculate_sleep(headers)
+        if not deadline.allows_wait(wait):
+            last = (f"{response.status_code} {response.reason_phrase}"
+                    if isinstance(response, httpx.Response)
+                    else f"{type(response).__name__}: {response}")
+            raise RetryPastDeadline(f"{last}; the next try (in {wait:.1f}s) would start "
+                                    "past the deadline")
+        super().sleep(response)
+
+
+def _read_body(response: httpx.Response) -> None:
+    """Read the body inside the retry loop: a reset mid-answer is retried like one before
+    it (for the methods that may be resent)."""
+    response.read()
+
+
+RETRY = DeadlineRetry(total=4, backoff_factor=0.1, max_backoff_wait=30.0,
+                      validate_response=_read_body)
 
 
 class GatewayTransport(httpx.BaseTransport):
@@ -36,7 +79,8 @@ class GatewayTransport(httpx.BaseTransport):
             extensions["sni_hostname"] = host
         sent = httpx.Request(request.method, routed, headers=request.headers,
                              stream=request.stream, extensions=extensions)
-        pool = self._pools.setdefault(host, httpx.HTTPTransport(verify=self._verify))
+        pool = self._pools.setdefault(host, httpx.HTTPTransport(verify=self._verify,
+                                                                 retries=CONNECT_RETRIES))
         response = pool.handle_request(sent)
         response.request = request  # results name the virtual host, not the gateway IP
         return response
@@ -58,9 +102,9 @@ class PlatformHTTP:
         self.verify = verify
         self.timeout = timeout
         transport = GatewayTransport(gateway_url, verify=verify) if gateway_url else \
-            httpx.HTTPTransport(verify=verify)
-        self._client = httpx.Client(transport=transport, timeout=timeout,
-                                    follow_redirects=False)
+            httpx.HTTPTransport(verify=verify, retries=CONNECT_RETRIES)
+        self._client = httpx.Client(transport=RetryTransport(transport, retry=RETRY),
+                                    timeout=timeout, follow_redirects=False)
 
     def url(self, name: str, path: str = "/") -> str:
         host = name if name.endswith(self.fqdn) else f"{name}.{self.fqdn}"
@@ -70,10 +114,14 @@ class PlatformHTTP:
         """One call; transport failures become HTTPCallError naming the host. For clients
         in this package; everything else uses `call`, which returns plain data."""
         url = self.url(name, path)
-        try:
-            return self._client.request(method, url, **kwargs)
-        except httpx.HTTPError as e:
-            raise HTTPCallError(f"{method} {url}: {type(e).__name__}: {e}") from e
+        # One call, retries included, gets at most CALL_BUDGET timeouts' worth of time (and
+        # never more than the running step has left).
+        with deadline.deadline(time.monotonic() + CALL_BUDGET * self.timeout):
+            kwargs.setdefault("timeout", deadline.clip_timeout(self.timeout))
+            try:
+                return self._client.request(method, url, **kwargs)
+            except httpx.HTTPError as e:
+                raise HTTPCallError(f"{method} {url}: {type(e).__name__}: {e}") from e
 
     def call(self, method: str, name: str, path: str, **kwargs: Any) -> CallResult:
         return CallResult.of(self.request(method, name, path, **kwargs))

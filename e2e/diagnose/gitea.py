@@ -43,10 +43,10 @@ def diagnose_token(sov: Sovereign, token: str, token_ref: str,
     works_as_password = same_as_password
     if creds and not same_as_password:
         # One login attempt per token and run: repeated failed logins look like an attack.
-        key = f"token-as-password:{hash((creds[0], token))}"
-        if key not in sov.memo:
-            sov.memo[key] = sov.gitea.user_basic(creds[0], token).ok
-        works_as_password = bool(sov.memo[key])
+        memo_key = f"token-as-password:{hash((creds[0], token))}"
+        if memo_key not in sov.memo:
+            sov.memo[memo_key] = sov.gitea.user_basic(creds[0], token).ok
+        works_as_password = bool(sov.memo[memo_key])
     if works_as_password:
         how = "equals gitea-admin-secret.password" if same_as_password else \
             f"is accepted as {creds[0] if creds else 'the admin'}'s password"

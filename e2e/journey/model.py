@@ -86,6 +86,9 @@ class Step:
     setup: Action | None = None
     # Upper bound between probe evaluations when no watched object changes (HTTP probes).
     poll_max: float = 1.0
+    # A pass must hold this long unchanged (same done fingerprint) before it counts; the
+    # runner caps it at a tenth of the stall window.
+    settle: float = 0.0
 
     @property
     def id(self) -> str:

@@ -18,7 +18,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..errors import E2EError, HarnessBroken, KubeUnauthorized
+from .. import deadline as call_deadline
+from ..diagnose import apis, causality, general
+from ..diagnose import evidence as fallback
+from ..errors import (
+    E2EError,
+    HarnessBroken,
+    HTTPCallError,
+    KubeUnauthorized,
+    is_reachability_error,
+)
 from ..report.model import Evidence, Finding, Severity, StepResult, StepStatus
 from .model import Progress, State, Step, StepContext
 
@@ -34,6 +43,7 @@ class Timing:
     confirm_share: float = 0.01  # ...but no longer than this share of the step's timeout
     confirm_min: float = 1.0
     diagnose_every: float = 1.0  # diagnosers at most this often while the fingerprint holds
+    diagnose_budget: float = 10.0  # seconds for one diagnoser's calls
     poll_min: float = 0.05
 
     def confirm_for(self, timeout: float) -> float:
@@ -88,20 +98,32 @@ class JourneyRunner:
                                                                        self.stall_cap)
         return float(self.ctx.settings.stall_for(step.id, default))
 
-    def root_code(self, result: StepResult) -> str:
-        """The code that explains a non-passing step, following BLOCKED chains."""
-        if result.status == StepStatus.BLOCKED and result.blocked_by:
-            dep = self.results.get(int(result.blocked_by[:2]))
-            if dep is not None:
-                return self.root_code(dep)
-        cause = result.root_cause
-        return cause.code if cause else result.status.value
+    def blocked_text(self, dep: StepResult) -> str:
+        """`blocked by 08 (FAIL: gitea.token-is-password)`; when the needed step was itself
+        BLOCKED, its real status and the step at the root: `blocked by 09 (BLOCKED by 08,
+        STUCK: flux.chart-pin-lag)`."""
+        root = dep
+        while root.status == StepStatus.BLOCKED and root.blocked_by:
+            found = self.results.get(int(root.blocked_by[:2]))
+            if found is None:
+                break
+            root = found
+        cause = root.root_cause
+        why = f"{root.status.value}: {cause.code}" if cause else root.status.value
+        if root is dep:
+            return f"blocked by {dep.number:02d} ({why})"
+        return f"blocked by {dep.number:02d} (BLOCKED by {root.number:02d}, {why})"
+
+    @staticmethod
+    def _settle(step: Step, stall_after: float) -> float:
+        """The step's settle window, at most a tenth of its stall window (a target that
+        converges in seconds settles in seconds; a real cluster in the step's own time)."""
+        return min(step.settle, stall_after / 10)
 
     def _finish_blocked(self, step: Step, dep: StepResult) -> StepResult:
-        code = self.root_code(dep)
         result = self.pending(step).model_copy(update={
             "status": StepStatus.BLOCKED, "blocked_by": dep.id,
-            "progress": f"blocked by {dep.number:02d} ({code})",
+            "progress": self.blocked_text(dep),
             "started_at": _now(), "ended_at": _now()})
         self.results[step.number] = result
         self.on_update(result)
@@ -117,21 +139,19 @@ class JourneyRunner:
         started = time.monotonic()
         result = self._publish(self.pending(step).model_copy(update={
             "status": StepStatus.RUNNING, "started_at": _now()}))
+        # Every call the step makes (probe, setup, diagnosers, informer syncs) is bounded
+        # by its deadline: timeouts are clipped to it and no retry starts past it.
+        with call_deadline.deadline(started + timeout):
+            return self._wait(step, result, started, timeout, stall_after)
+
+    def _wait(self, step: Step, result: StepResult, started: float, timeout: float,
+              stall_after: float) -> StepResult:
         informers = self.ctx.sov.informers
         for gvr in step.watches:
             # Start the watches this step waits on; one not listable yet (a CRD still
             # missing) is the probe's to report.
             with contextlib.suppress(E2EError):
                 informers(gvr)
-        try:
-            if step.setup is not None:
-                step.setup(self.ctx)
-        except E2EError as e:
-            return self._end(result, StepStatus.FAIL, f"setup failed: {e}",
-                             [_setup_finding(step, e)], [], 0)
-        except Exception as e:
-            return self._end(result, StepStatus.FAIL, f"harness error in setup: {e}",
-                             [_harness_error(step, e)], [], 0)
 
         deadline = started + timeout
         confirm = self.timing.confirm_for(timeout)
@@ -145,38 +165,92 @@ class JourneyRunner:
         watched = tuple(step.watches)
         seen = informers.snapshot(watched)
         progress = Progress.waiting("not evaluated yet")
+        settle = self._settle(step, stall_after)
+        done_fp: str | None = None
+        done_since = started
+        set_up = step.setup is None
+        # Since when the target has not been reachable (None: it answers), and why.
+        unreachable_since: float | None = None
+        unreachable: E2EError | None = None
         while True:
             attempts += 1
             now = time.monotonic()
             try:
+                if not set_up:
+                    assert step.setup is not None
+                    try:
+                        step.setup(self.ctx)
+                    except E2EError as e:
+                        if is_reachability_error(e):
+                            raise
+                        # A kind the action writes may not be served: say so before the
+                        # bare refusal.
+                        try:
+                            served = apis.not_served(self.ctx.sov, step.watches)
+                        except Exception:
+                            served = []
+                        return self._end(result, StepStatus.FAIL, f"setup failed: {e}",
+                                         [*served, _setup_finding(step, e)], [], attempts)
+                    set_up = True
                 progress = step.probe(self.ctx)
+                unreachable_since, unreachable = None, None
             except KubeUnauthorized as e:
                 progress = Progress.blocked(str(e), _rbac_finding(e))
             except HarnessBroken as e:
                 return self._end(result, StepStatus.FAIL, f"harness error: {e}",
                                  [_harness_error(step, e)], [], attempts)
             except E2EError as e:
-                # The platform (or the path to it) is not answering yet: that is progress
-                # state, not a harness failure; its text is the fingerprint.
-                progress = Progress.waiting(f"{type(e).__name__}: {e}")
+                if is_reachability_error(e):
+                    # The path to the platform failed (after the clients' retries): not
+                    # progress, and not the platform's verdict. Its fingerprint is fixed, so
+                    # changing error texts cannot look like progress.
+                    unreachable = e
+                    if unreachable_since is None:
+                        unreachable_since = now
+                    progress = Progress.waiting(f"unreachable: {e}", fingerprint="unreachable")
+                else:
+                    # The platform is not answering the way the step needs yet: that is
+                    # progress state; its text is the fingerprint.
+                    progress = Progress.waiting(f"{type(e).__name__}: {e}")
             except Exception as e:
                 # A probe bug must end the step with the cause, never leave it RUNNING.
                 return self._end(result, StepStatus.FAIL, f"harness error: {e}",
                                  [_harness_error(step, e)], [], attempts)
+            probed_at = time.monotonic()
             if progress.state == State.DONE:
-                return self._end(result, StepStatus.PASS, progress.description, [],
-                                 list(progress.evidence), attempts)
+                # A pass must be stable: the same done state for the settle window.
+                if progress.fingerprint != done_fp:
+                    done_fp, done_since = progress.fingerprint, now
+                if now - done_since >= settle:
+                    return self._end(result, StepStatus.PASS, progress.description, [],
+                                     list(progress.evidence), attempts)
+                progress = Progress.waiting(
+                    f"settling ({now - done_since:.1f}s of {settle:.1f}s): "
+                    f"{progress.description}", fingerprint=f"settle|{done_fp}")
+            else:
+                done_fp = None
             if progress.fingerprint != last_fp:
                 last_fp, last_change = progress.fingerprint, now
                 last_diag = 0.0  # new state: diagnose it now
-            if now - last_diag >= self.timing.diagnose_every or \
-                    progress.state == State.BLOCKED:
+            if unreachable is None and (now - last_diag >= self.timing.diagnose_every or
+                                        progress.state == State.BLOCKED):
                 findings = _dedupe(list(progress.findings) + self._diagnose(step))
                 last_diag = now
             else:
                 findings = _dedupe(list(progress.findings) + [
                     f for f in findings if f not in progress.findings])
             now = time.monotonic()  # probes and diagnosers took time: judge by the clock now
+            if unreachable is not None and unreachable_since is not None and (
+                    now - unreachable_since >= stall_after or now >= deadline):
+                # Unreachable past the bound: the step ends, blaming the path, not the
+                # platform (a Finding another step's diagnosers made stays as evidence).
+                return self._end(result, StepStatus.FAIL,
+                                 f"unreachable for {now - unreachable_since:.0f}s: "
+                                 f"{unreachable}",
+                                 [_unreachable_finding(step, unreachable,
+                                                       now - unreachable_since)] +
+                                 [f for f in findings if f.severity != Severity.BLOCKING],
+                                 list(progress.evidence), attempts)
             blocking = [f for f in findings if f.severity == Severity.BLOCKING]
             keys = {_key(f) for f in blocking}
             blocking_since = {k: blocking_since.get(k, now) for k in keys}
@@ -185,7 +259,9 @@ class JourneyRunner:
             if confirmed:
                 return self._end(result, StepStatus.FAIL, progress.description,
                                  _blocking_first(findings), list(progress.evidence), attempts)
-            if now - last_change >= stall_after:
+            # Stalled means the probe saw no progress for the window (judged when it ran:
+            # slow diagnosers after it must not turn a moving step into STUCK).
+            if probed_at - last_change >= stall_after:
                 return self._end(result, StepStatus.STUCK,
                                  f"no progress for {stall_after:.0f}s: {progress.description}",
                                  _blocking_first(findings), list(progress.evidence), attempts)
@@ -196,6 +272,8 @@ class JourneyRunner:
             self.on_progress(step, now - started, progress.description)
             # Wake on any watched change, or when the next check is due.
             wake_in = min(interval, deadline - now, max(0.0, last_change + stall_after - now))
+            if done_fp is not None:
+                wake_in = min(wake_in, max(0.01, done_since + settle - now))
             if blocking:
                 wake_in = min(wake_in, max(0.01, min(
                     blocking_since[_key(f)] + confirm - now
@@ -212,15 +290,44 @@ class JourneyRunner:
         out: list[Finding] = []
         for diagnoser in step.diagnosers:
             try:
-                out.extend(diagnoser(self.ctx))
+                # A diagnoser whose calls cannot get through must not hold the step: its
+                # calls share a budget (inside the step's deadline), then it is skipped.
+                with call_deadline.deadline(time.monotonic() + self.timing.diagnose_budget):
+                    out.extend(diagnoser(self.ctx))
             except Exception as e:  # diagnosers never fail a step; a broken one says why
                 log.warning("diagnoser %s of %s failed: %s: %s",
                             getattr(diagnoser, "__name__", diagnoser), step.id,
                             type(e).__name__, self.ctx.sov.redactor.redact_text(str(e)))
         return out
 
+    def _explain(self, step: Step, findings: list[Finding], progress: str) -> list[Finding]:
+        """A step that did not pass always names a cause: the cluster-wide diagnosers first
+        (evidence may sit outside what the step watches: a failed Job read at step 05), else
+        the `stuck.no-progress` fallback with the evidence an on-call engineer reads."""
+        sov = self.ctx.sov
+        if any(f.severity == Severity.BLOCKING for f in findings):
+            try:
+                return _blocking_first(causality.upstream_first(sov, findings))
+            except Exception as e:  # ordering is a refinement; the findings stand
+                log.warning("ordering findings of %s failed: %s", step.id, type(e).__name__)
+                return findings
+        extra: list[Finding] = []
+        try:
+            extra = general.cluster_findings(sov, step.watches, progress)
+            if not any(f.severity == Severity.BLOCKING for f in extra):
+                extra.append(fallback.no_progress(self.ctx.sov, step.watches, progress))
+        except Exception as e:  # explaining never fails a step; a broken explainer says why
+            log.warning("explaining %s failed: %s: %s", step.id, type(e).__name__,
+                        self.ctx.sov.redactor.redact_text(str(e)))
+        if not findings and not extra:
+            extra = [fallback.bare_no_progress(progress)]
+        return _blocking_first(_dedupe(findings + extra))
+
     def _end(self, result: StepResult, status: StepStatus, progress: str,
              findings: list[Finding], evidence: list[Evidence], attempts: int) -> StepResult:
+        if status in (StepStatus.FAIL, StepStatus.STUCK, StepStatus.TIMEOUT):
+            step = self.steps[result.number]
+            findings = self._explain(step, findings, progress)
         red = self.ctx.sov.redactor
         return self._publish(result.model_copy(update={
             "status": status, "ended_at": _now(), "attempts": attempts,
@@ -256,6 +363,21 @@ def _setup_finding(step: Step, e: E2EError) -> Finding:
                    message=f"step {step.id} could not do its action: {e}",
                    hint="read the message: it names what refused the action (a platform "
                         "endpoint, a missing Secret, the API server)", evidence={})
+
+
+def _unreachable_finding(step: Step, e: E2EError, seconds: float) -> Finding:
+    """The target could not be reached: a net.* Finding, never one that blames the
+    platform. Which path failed decides the code."""
+    http = isinstance(e, HTTPCallError)
+    what = "the Sovereign's gateway (platform HTTP)" if http else "the Kubernetes API"
+    return Finding(code="net.gateway-unreachable" if http else "net.api-unreachable",
+                   severity=Severity.BLOCKING, subject=None,
+                   message=f"{step.id}: {what} did not answer for {seconds:.0f}s, after "
+                           f"retries: {e}",
+                   hint="check the network path from the harness to the target (VPN, "
+                        "proxy, load balancer, API server health) and rerun; this says "
+                        "nothing about the platform itself",
+                   evidence={"error": type(e).__name__})
 
 
 def _harness_error(step: Step, e: Exception) -> Finding:

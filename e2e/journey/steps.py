@@ -7,7 +7,7 @@ stall window (see the provider's Attachment.stall_after).
 
 from __future__ import annotations
 
-from ..diagnose import attribution, flux, pods, routes
+from ..diagnose import attribution, flux, jobs, pods, routes
 from ..kube import gvr
 from ..report.model import Finding
 from .model import Diagnoser, Step, StepContext
@@ -18,7 +18,9 @@ MIN = 60.0
 
 
 def _flux(ctx: StepContext) -> list[Finding]:
-    found = flux.failed_releases(ctx.sov) + flux.dependency_roots(ctx.sov)
+    # A Job that failed while the kit converges is read here, where it is seen.
+    found = jobs.failed_jobs(ctx.sov) + flux.failed_releases(ctx.sov) + \
+        flux.dependency_roots(ctx.sov)
     if any(f.code == "flux.artifact-failed" for f in found):
         found = routes.unrouted_hosts(ctx.sov) + found  # a pull that EOFs: whose host?
     if not any(f.code == "flux.install-failed" for f in found):
@@ -67,7 +69,7 @@ STEPS: tuple[Step, ...] = (
          workloads.workloads_healthy, needs=(5,), timeout=15 * MIN, stall_after=5 * MIN,
          watches=(gvr.PODS, gvr.EVENTS, gvr.SERVICES, gvr.ENDPOINTSLICES, gvr.HTTPROUTES,
                   gvr.DEPLOYMENTS, gvr.STATEFULSETS, gvr.DAEMONSETS, gvr.JOBS),
-         diagnosers=(workloads.diagnose_workloads,)),
+         diagnosers=(workloads.diagnose_workloads,), settle=30.0),
     Step(7, "gitea-reachable", "Gitea answers through the gateway; admin basic auth works",
          platform.gitea_reachable, needs=(3, 5), timeout=5 * MIN, stall_after=2 * MIN,
          watches=(gvr.SECRETS, gvr.HTTPROUTES), diagnosers=(service_path("gitea"),)),

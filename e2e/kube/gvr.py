@@ -44,6 +44,8 @@ HTTPROUTES = GVR("gateway.networking.k8s.io", "v1", "httproutes", kind="HTTPRout
 HELMRELEASES = GVR("helm.toolkit.fluxcd.io", "v2", "helmreleases", kind="HelmRelease")
 HELMREPOSITORIES = GVR("source.toolkit.fluxcd.io", "v1", "helmrepositories",
                        kind="HelmRepository")
+GITREPOSITORIES = GVR("source.toolkit.fluxcd.io", "v1", "gitrepositories",
+                      kind="GitRepository")
 KUSTOMIZATIONS = GVR("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", kind="Kustomization")
 ORGANIZATIONS = GVR("orgs.openova.io", "v1alpha1", "organizations", False, "Organization")
 SANDBOXES = GVR("sandbox.openova.io", "v1alpha1", "sandboxes", kind="Sandbox")

@@ -3,9 +3,12 @@
 Probes read these caches instead of listing on every evaluation, so waiting costs one list
 and one long-lived watch per resource type, however long the wait. Any change bumps a
 shared generation counter and wakes waiters (`Informers.wait_for_change`).
-Protocol details (kopf's watching.py does the same): watch from the list's
-resourceVersion with bookmarks; on 410 Expired relist; on ERROR events or a broken stream,
-relist after a short back-off; a stopped informer ends its thread.
+Protocol details (client-go's reflector does the same): watch from the list's
+resourceVersion with bookmarks; a watch that ends or breaks (a cut stream, a proxy
+timeout, a half-open connection caught by the idle timeout) resumes from the last
+resourceVersion seen (an event's or a bookmark's), so nothing is missed and nothing is
+listed again; only 410 Expired (that version is gone from the server's history) relists.
+Failures back off with jitter (0.1 s doubling to 5 s); a stopped informer ends its thread.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+from .. import deadline
 from ..errors import E2EError, HarnessBroken, KubeAPIError
 from .client import KubeClient
 from .gvr import GVR
@@ -61,9 +67,20 @@ class Changes:
 
 
 class Informer:
+    # The server ends each watch after this long (the informer resumes at once), and a
+    # stream silent for IDLE_TIMEOUT is broken off (bookmarks come every few seconds on the
+    # emulator, about a minute on a real API server; a resume costs one request).
+    WATCH_SECONDS = 30
+    IDLE_TIMEOUT = 75.0
+
     def __init__(self, kube: KubeClient, gvr: GVR, changes: Changes,
                  namespace: str | None = None) -> None:
         self.kube = kube
+        self.watch_seconds = self.WATCH_SECONDS
+        self.idle_timeout = self.IDLE_TIMEOUT
+        self.resumes = 0  # watches resumed from a resourceVersion (not relisted)
+        self.relists = 0
+        self.rv = ""  # the last resourceVersion seen
         self.gvr = gvr
         self.namespace = namespace
         self.changes = changes
@@ -123,6 +140,7 @@ class Informer:
         return (meta.get("namespace") or "", meta.get("name") or "")
 
     def _relist(self) -> str:
+        self.relists += 1
         items, rv = self.kube.list(self.gvr, self.namespace)
         api_version = f"{self.gvr.group}/{self.gvr.version}" if self.gvr.group else \
             self.gvr.version
@@ -138,52 +156,57 @@ class Informer:
 
     def _run(self) -> None:
         backoff = 0.1
-        rv = ""
+        self.rv = ""
         while not self._stop.is_set():
+            opened = time.monotonic()
             try:
-                if not rv:
-                    rv = self._relist()
+                if not self.rv:
+                    self.rv = self._relist()
                     self.error = None
-                for event in self.kube.watch_lines(self.gvr, rv, namespace=self.namespace,
-                                                   timeout_seconds=30,
-                                                   on_open=self._set_resp):
-                    if self._stop.is_set():
-                        return
-                    etype, obj = event.get("type"), event.get("object") or {}
-                    if etype == "ERROR":
-                        if obj.get("code") == 410:
-                            rv = ""  # expired: relist
-                            break
-                        raise KubeAPIError(int(obj.get("code") or 500),
-                                           str(obj.get("reason", "")),
-                                           str(obj.get("message", "")))
-                    rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
-                    if etype == "BOOKMARK":
-                        continue
-                    with self._lock:
-                        if etype == "DELETED":
-                            self._items.pop(self._key(obj), None)
-                        else:
-                            self._items[self._key(obj)] = obj
-                    self.changes.bump(self.gvr)
-                backoff = 0.1
+                else:
+                    self.resumes += 1
+                self._watch()
+                if time.monotonic() - opened >= 1.0:
+                    backoff = 0.1
+                    continue  # the server ended the watch (timeoutSeconds): resume at once
+                # A watch that ends at once, again and again, must not spin: back off.
             except KubeAPIError as e:
                 if e.status == 410:
-                    rv = ""
+                    self.rv = ""  # expired: relist, at once
                     continue
                 self._record_failure(e)
-                rv = ""
-            except E2EError as e:
+            except E2EError as e:  # a broken stream, an unreachable API: resume from rv
                 self._record_failure(e)
-                rv = ""
             except Exception as e:  # a bug must surface, not kill the thread
                 self._record_failure(HarnessBroken(f"informer {self.gvr}: "
                                                    f"{type(e).__name__}: {e}"))
-                rv = ""
-            # A broken watch is retried after a back-off; Event.wait is a stoppable timer.
-            if self._stop.wait(backoff):
+                self.rv = ""
+            # Retry after a jittered back-off; Event.wait is a stoppable timer.
+            if self._stop.wait(backoff * random.uniform(0.5, 1.0)):
                 return
             backoff = min(backoff * 2, 5.0)
+
+    def _watch(self) -> None:
+        """Apply one watch's events, keeping `rv` at the last resourceVersion seen (an
+        event's or a bookmark's), so a break anywhere resumes right after it."""
+        for event in self.kube.watch_lines(self.gvr, self.rv, namespace=self.namespace,
+                                           timeout_seconds=self.watch_seconds,
+                                           idle_timeout=self.idle_timeout,
+                                           on_open=self._set_resp):
+            if self._stop.is_set():
+                return
+            etype, obj = event.get("type"), event.get("object") or {}
+            if etype == "ERROR":
+                raise KubeAPIError(int(obj.get("code") or 500), str(obj.get("reason", "")),
+                                   str(obj.get("message", "")))
+            if etype != "BOOKMARK":
+                with self._lock:
+                    if etype == "DELETED":
+                        self._items.pop(self._key(obj), None)
+                    else:
+                        self._items[self._key(obj)] = obj
+                self.changes.bump(self.gvr)
+            self.rv = str((obj.get("metadata") or {}).get("resourceVersion") or self.rv)
 
     def _set_resp(self, resp: Any) -> None:
         self._resp = resp
@@ -211,14 +234,17 @@ class Informers:
             if inf is None:
                 inf = Informer(self.kube, gvr, self.changes).start()
                 self._informers[gvr] = inf
-        if not inf.synced and not inf.wait_synced(self.sync_timeout):
+        # Waiting for the first list is bounded by the running step's deadline too.
+        left = deadline.remaining()
+        wait = self.sync_timeout if left is None else max(0.0, min(self.sync_timeout, left))
+        if not inf.synced and not inf.wait_synced(wait):
             error = inf.error  # read once: the thread may retry and clear it meanwhile
             if inf.synced:
                 return inf
             if error is not None:
                 raise error
             raise KubeAPIError(504, "Timeout", f"no initial list of {gvr} within "
-                               f"{self.sync_timeout:.0f}s")
+                               f"{wait:.0f}s")
         return inf
 
     def snapshot(self, gvrs: tuple[GVR, ...]) -> tuple[int, ...]:

@@ -20,6 +20,9 @@ CODES: Final = MappingProxyType({
     "harness.probe-error": "the harness itself failed (a bug, not a platform fault)",
     "harness.interrupted": "the run was interrupted while the step was waiting",
     "kube.rbac-denied": "the Kubernetes API refused the harness's requests",
+    # the path to the target (not the platform)
+    "net.api-unreachable": "the Kubernetes API could not be reached (after retries)",
+    "net.gateway-unreachable": "the Sovereign's gateway could not be reached (after retries)",
     # Flux / the bootstrap kit
     "flux.install-failed": "a HelmRelease failed to install or upgrade",
     "flux.artifact-failed": "a HelmRelease's chart could not be fetched",

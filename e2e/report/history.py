@@ -50,6 +50,8 @@ def _key(report: CycleReport) -> tuple[Verdict, str | None, str | None]:
     verdict = report.verdict
     if verdict is Verdict.PASS:
         return verdict, None, None
+    if verdict is Verdict.ERROR and report.setup_error is not None:
+        return verdict, f"setup: {report.setup_error.action}", None
     stop = report.stopping_step
     failure = report.first_failure
     return verdict, stop.id if stop else None, failure.code if failure else None

@@ -31,12 +31,15 @@ __all__ = [
     "Evidence",
     "Finding",
     "FirstFailure",
+    "Platform",
+    "SetupError",
     "Severity",
     "StepResult",
     "StepStatus",
     "Subject",
     "Target",
     "Verdict",
+    "Writer",
     "cycle_id",
     "cycle_number",
     "is_cycle_id",
@@ -100,10 +103,22 @@ class Verdict(StrEnum):
     TIMEOUT = "TIMEOUT"
     IN_FLIGHT = "IN-FLIGHT"
     INCOMPLETE = "INCOMPLETE"  # the run ended with steps not run and none failed
+    # Not a platform verdict: the harness could not set the run up (bad kubeconfig, bad
+    # overlay, unreachable cluster, a taken --cycle); no step ran. See CycleReport.setup_error.
+    ERROR = "ERROR"
+    # Judged by a reader, never written: IN-FLIGHT, but its writer is gone (a killed run).
+    ABANDONED = "ABANDONED"
 
     @property
     def completed(self) -> bool:
+        """The run is over (whatever its outcome): not still running."""
         return self is not Verdict.IN_FLIGHT
+
+    @property
+    def platform_verdict(self) -> bool:
+        """Says something about the platform (the steps ran to an outcome); ERROR,
+        ABANDONED and IN-FLIGHT say only that the run itself did not finish."""
+        return self not in (Verdict.IN_FLIGHT, Verdict.ERROR, Verdict.ABANDONED)
 
 
 
@@ -244,6 +259,36 @@ class FirstFailure(_Frozen):
         return self.finding.code if self.finding else None
 
 
+class SetupError(_Frozen):
+    """Why a run never reached step 01: the setup action that failed and its evidence."""
+
+    action: str = Field(description="what the harness was doing, e.g. 'load the kubeconfig'")
+    message: str = Field(description="the problem, one line (redacted)")
+    hint: str = Field(default="", description="the fix")
+    evidence: dict[str, str] = Field(default_factory=dict,
+                                     description="already redacted text, by name")
+
+
+class Writer(_Frozen):
+    """The process writing an IN-FLIGHT report: readers tell a killed run from a running
+    one by it (same host: is the pid alive; any host: is the heartbeat recent)."""
+
+    pid: int
+    host: str
+    heartbeat_at: Timestamp = Field(description="refreshed on every write of the report")
+
+
+class Platform(_Frozen):
+    """What was under test, as the cluster reported it."""
+
+    charts: dict[str, str] = Field(
+        default_factory=dict,
+        description="HelmRelease (namespace/name) -> chart@version the cluster installed")
+    ref: str | None = Field(default=None,
+                            description="the platform repository ref (GitRepository), "
+                                        "when known")
+
+
 # -- the report -----------------------------------------------------------------------------
 
 class CycleReport(_Frozen):
@@ -259,6 +304,15 @@ class CycleReport(_Frozen):
     expected_steps: int = Field(
         default=EXPECTED_STEPS, ge=1,
         description="how many steps the journey has; PASS needs all of them PASS")
+    setup_error: SetupError | None = Field(
+        default=None, description="set when the run failed before step 01 (verdict ERROR)")
+    writer: Writer | None = Field(
+        default=None, description="the process that writes this report while it runs")
+    abandoned: str | None = Field(
+        default=None, description="set by a reader that found the writer gone (why); "
+                                  "an IN-FLIGHT report with it reads as ABANDONED")
+    platform: Platform | None = Field(
+        default=None, description="chart versions and platform ref the cluster reported")
 
     @field_validator("steps")
     @classmethod
@@ -273,6 +327,14 @@ class CycleReport(_Frozen):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def verdict(self) -> Verdict:
+        if self.setup_error is not None:
+            return Verdict.ERROR
+        verdict = self._step_verdict()
+        if verdict is Verdict.IN_FLIGHT and self.abandoned:
+            return Verdict.ABANDONED
+        return verdict
+
+    def _step_verdict(self) -> Verdict:
         for step in self.steps:  # ordered by number; a step not run hides no later failure
             if step.status in (StepStatus.PASS, StepStatus.NOT_RUN) or not step.status.finished:
                 continue

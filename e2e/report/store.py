@@ -14,8 +14,11 @@ import contextlib
 import json
 import os
 import re
+import socket
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from filelock import FileLock
@@ -23,9 +26,14 @@ from filelock import FileLock
 from e2e.errors import HarnessBroken
 from e2e.redact import Redactor
 from e2e.report.errors import CorruptReport, NoReports, ReportError, ReportNotFound
-from e2e.report.model import CycleReport, cycle_id, cycle_number
+from e2e.report.model import CycleReport, Verdict, cycle_id, cycle_number
 
-__all__ = ["ReportStore", "atomic_write_text", "next_cycle_id"]
+__all__ = ["HEARTBEAT_STALE", "Loaded", "ReportStore", "atomic_write_text", "judge_writer",
+           "next_cycle_id"]
+
+# A running journey rewrites its report at least every few seconds while it waits (and on
+# every step change); a report whose heartbeat is older than this has no live writer.
+HEARTBEAT_STALE = timedelta(minutes=10)
 
 _FILE_RE = re.compile(r"^(t[1-9][0-9]*)\.json$")
 _LOCK_NAME = ".cycles.lock"
@@ -126,6 +134,17 @@ class ReportStore:
     def load_all(self) -> list[CycleReport]:
         return [self.load(c) for c in self.require_cycles()]
 
+    def load_readable(self) -> Loaded:
+        """Every report that reads; a corrupt file is skipped with one warning line naming
+        it (one bad file must not hide the rest of the record)."""
+        loaded = Loaded()
+        for cycle in self.require_cycles():
+            try:
+                loaded.reports.append(self.load(cycle))
+            except CorruptReport as e:
+                loaded.skipped.append(f"warning: skipped {e.problem} — {e.fix}")
+        return loaded
+
     def latest(self) -> CycleReport:
         return self.load(self.require_cycles()[-1])
 
@@ -157,6 +176,40 @@ def serialise(report: CycleReport, redactor: Redactor) -> str:
     return text
 
 
+@dataclass
+class Loaded:
+    reports: list[CycleReport] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # one warning line per unreadable file
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: existence check only
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def judge_writer(report: CycleReport, *, now: datetime | None = None,
+                 host: str | None = None) -> CycleReport:
+    """An IN-FLIGHT report whose writer is gone reads as ABANDONED: on this host its pid no
+    longer runs; on any host its heartbeat is older than HEARTBEAT_STALE."""
+    writer = report.writer
+    if writer is None or report.abandoned or report.verdict is not Verdict.IN_FLIGHT:
+        return report
+    now = now or datetime.now(UTC)
+    age = now - writer.heartbeat_at
+    if writer.host == (host or socket.gethostname()) and not _pid_alive(writer.pid):
+        why = f"process {writer.pid} no longer runs on {writer.host}"
+    elif age > HEARTBEAT_STALE:
+        why = f"no heartbeat for {int(age.total_seconds() // 60)} min"
+    else:
+        return report
+    return report.with_updates(abandoned=why)
+
+
 def load_file(path: Path) -> CycleReport:
     try:
         text = path.read_text(encoding="utf-8")
@@ -172,4 +225,4 @@ def load_file(path: Path) -> CycleReport:
     if report.cycle != expected:
         raise CorruptReport(f"{path} holds cycle {report.cycle}, not {expected}",
                             "rename the file after the cycle it holds") from None
-    return report
+    return judge_writer(report)

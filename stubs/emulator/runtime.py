@@ -9,7 +9,9 @@ has `async start(ctx)` and `async stop()`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
+import ssl
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from aiohttp import web
 
 from .kubeapi.server import KubeApiServer
 from .kubeapi.store import Store
+from .kubeapi.tls import ServingTLS, generate
 from .network import PodNetwork
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -40,12 +43,17 @@ class EmulatorInfo:
     fqdn: str
     gateway_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The per-run CA that signed the API server's certificate (PEM).
+    ca_pem: bytes = b""
 
     def kubeconfig(self, context: str = "sovereign-emulated") -> dict[str, Any]:
+        cluster: dict[str, Any] = {"server": self.api_url}
+        if self.ca_pem:
+            cluster["certificate-authority-data"] = base64.b64encode(self.ca_pem).decode()
         return {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": context, "cluster": {"server": self.api_url}}],
+            "clusters": [{"name": context, "cluster": cluster}],
             "users": [{"name": context, "user": {"token": self.token}}],
             "contexts": [{"name": context,
                           "context": {"cluster": context, "user": context}}],
@@ -102,6 +110,8 @@ class Emulator:
         self.store = Store()
         self.token = token or secrets.token_urlsafe(32)
         self.kube = KubeApiServer(self.store, self.token)
+        # The API server's CA and certificate, made when it starts (HTTPS like a real one).
+        self.tls: ServingTLS | None = None
         self.components = list(components)
         self._runners: list[web.AppRunner] = []
         self.api_url = ""
@@ -111,15 +121,17 @@ class Emulator:
         # State of apps that must outlive a pod (a database, say), keyed by app name.
         self.app_states: dict[str, Any] = {}
 
-    async def serve(self, app: web.Application, port: int = 0) -> str:
-        """Serve an aiohttp app on loopback; returns its base URL."""
+    async def serve(self, app: web.Application, port: int = 0,
+                    ssl_context: ssl.SSLContext | None = None) -> str:
+        """Serve an aiohttp app on loopback (HTTPS with `ssl_context`); returns its base URL."""
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, LOOPBACK, port)
+        site = web.TCPSite(runner, LOOPBACK, port, ssl_context=ssl_context)
         await site.start()
         self._runners.append(runner)
         sock = site._server.sockets[0]  # type: ignore[union-attr]
-        return f"http://{LOOPBACK}:{sock.getsockname()[1]}"
+        scheme = "https" if ssl_context else "http"
+        return f"{scheme}://{LOOPBACK}:{sock.getsockname()[1]}"
 
     def apply_crds(self) -> None:
         rt = self.store.registry.get("apiextensions.k8s.io", "v1", "customresourcedefinitions")
@@ -143,14 +155,15 @@ class Emulator:
     async def start(self) -> EmulatorInfo:
         self.apply_crds()
         self.apply_manifests()
-        self.api_url = await self.serve(self.kube.app())
+        self.tls = generate()
+        self.api_url = await self.serve(self.kube.app(), ssl_context=self.tls.server_context())
         for component in self.components:
             await component.start(self)
         return self.info()
 
     def info(self) -> EmulatorInfo:
         return EmulatorInfo(self.api_url, self.token, self.fqdn, self.gateway_url,
-                            dict(self.extra))
+                            dict(self.extra), self.tls.ca_pem if self.tls else b"")
 
     async def stop(self) -> None:
         for component in reversed(self.components):

@@ -38,7 +38,7 @@ def test_virtual_hosts_keep_their_names_and_their_own_pools(gateway: str) -> Non
         gitea = http_.call("GET", "gitea", "/api/v1/version")
         market = http_.call("GET", "marketplace", "/api")
     finally:
-        transport = http_._client._transport
+        transport = http_._client._transport._sync_transport  # inside the retry layer
         http_.close()
     assert gitea.body == "gitea.sovereign.test" and market.body == "marketplace.sovereign.test"
     assert gitea.url == "http://gitea.sovereign.test/api/v1/version"  # not the gateway IP

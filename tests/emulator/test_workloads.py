@@ -12,7 +12,7 @@ from stubs.emulator.appmodel import AppModel
 from stubs.emulator.controllers.kubelet import Kubelet
 from stubs.emulator.controllers.nodes import NodeController
 from stubs.emulator.controllers.workloads import WorkloadController
-from tests.emulator.cluster_harness import Cluster, cluster, condition
+from tests.emulator.cluster_harness import Cluster, cluster, condition, event_matches
 
 NS = "wl"
 MODEL = AppModel.parse({"images": [
@@ -163,3 +163,29 @@ def test_job_fails_after_backoff_limit(c: Cluster) -> None:
     assert (failed["reason"], failed["message"]) == (
         "BackoffLimitExceeded", "Job has reached the specified backoff limit")
     assert j["status"]["failed"] == 2
+
+
+def test_a_pod_that_fits_no_node_stays_pending_unschedulable(c: Cluster) -> None:
+    d = deployment("gpu")
+    d["spec"]["template"]["spec"]["nodeSelector"] = {"gpu": "true"}
+    c.create("Deployment", d)
+    pod = c.wait("Pod", NS, lambda p: (condition(p, "PodScheduled") or {}).get("reason")
+                 == "Unschedulable" and p["metadata"]["labels"].get("app") == "gpu")
+    assert pod["status"]["phase"] == "Pending" and not pod["spec"].get("nodeName")
+    msg = condition(pod, "PodScheduled")["message"]  # type: ignore[index]
+    assert msg == ("0/1 nodes are available: 1 node(s) didn't match Pod's node "
+                   "affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is "
+                   "not helpful for scheduling.")
+    c.wait_event(NS, event_matches("FailedScheduling", msg))
+
+
+def test_requests_beyond_allocatable_are_insufficient(c: Cluster) -> None:
+    d = deployment("hungry")
+    d["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "requests": {"memory": "64Gi", "cpu": "100m"}}
+    c.create("Deployment", d)
+    pod = c.wait("Pod", NS, lambda p: (condition(p, "PodScheduled") or {}).get("reason")
+                 == "Unschedulable" and p["metadata"]["labels"].get("app") == "hungry")
+    assert condition(pod, "PodScheduled")["message"].startswith(  # type: ignore[index]
+        "0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are "
+        "available: 1 No preemption victims found for incoming pod.")

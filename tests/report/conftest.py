@@ -12,6 +12,7 @@ from e2e.report.model import (
     CycleReport,
     Evidence,
     Finding,
+    Platform,
     Severity,
     StepResult,
     StepStatus,
@@ -61,7 +62,8 @@ def make_finding(code: str, *, severity: Severity = Severity.BLOCKING) -> Findin
 def build_report() -> BuildReport:
     def build(cycle: str = "t1", statuses: dict[int, StepStatus] | None = None, *,
               default: StepStatus = StepStatus.PASS, codes: dict[int, str] | None = None,
-              steps: int = 16) -> CycleReport:
+              steps: int = 16, provider: str = "emulated",
+              platform: Platform | None = None) -> CycleReport:
         statuses = statuses or {}
         codes = codes or {}
         result = []
@@ -72,9 +74,9 @@ def build_report() -> BuildReport:
             blocked = f"{n - 1:02d}-step-{n - 1}" if status is StepStatus.BLOCKED else None
             result.append(make_step(n, status, finding=finding, blocked_by=blocked))
         done = all(s.status.finished for s in result)
-        return CycleReport(cycle=cycle, target=Target(provider="emulated", fqdn="sovereign.test"),
+        return CycleReport(cycle=cycle, target=Target(provider=provider, fqdn="sovereign.test"),
                            started_at=T0, ended_at=T0 + timedelta(hours=1) if done else None,
-                           steps=result, harness={"version": "0.1.0"})
+                           steps=result, harness={"version": "0.1.0"}, platform=platform)
     return build
 
 

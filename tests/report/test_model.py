@@ -169,3 +169,17 @@ def test_a_step_not_run_hides_no_later_failure() -> None:
     assert base.first_failure is not None and base.first_failure.step == "03-s3"
     partial = base.with_step(step(3, StepStatus.PASS))
     assert partial.verdict is Verdict.INCOMPLETE
+
+
+def test_a_setup_error_makes_the_verdict_error_whatever_the_steps(
+        build_report: BuildReport) -> None:
+    from e2e.report.model import SetupError
+
+    report = build_report("t5", default=StepStatus.NOT_RUN).with_updates(
+        setup_error=SetupError(action="attach to the cluster", message="unreachable",
+                               hint="check --kubeconfig", evidence={"kubeconfig": "kc"}))
+    assert report.verdict is Verdict.ERROR
+    assert report.first_failure is None
+    assert not report.verdict.platform_verdict and report.verdict.completed
+    again = CycleReport.from_json(report.to_json())
+    assert again.setup_error == report.setup_error and again.verdict is Verdict.ERROR

@@ -130,3 +130,17 @@ def test_html_is_self_contained(secret_report: CycleReport) -> None:
     assert text.startswith("<!doctype html>") and "<script" not in text
     assert "Cycle t7: FAIL" in text and "gitea.token-is-password" in text
     assert text.count('class="bar"') == 16
+
+
+def test_every_format_shows_a_setup_error(build_report: BuildReport) -> None:
+    from e2e.report.model import SetupError
+
+    report = build_report("t9", default=StepStatus.NOT_RUN).with_updates(
+        setup_error=SetupError(action="attach to the cluster",
+                               message="Kubernetes API https://10.0.0.1 unreachable",
+                               hint="check --kubeconfig", evidence={"kubeconfig": "t9.yaml"}))
+    for fmt in ReportFormat:
+        text = render(report, fmt)
+        assert "ERROR" in text and "attach to the cluster" in text, fmt
+        assert "unreachable" in text and "check --kubeconfig" in text, fmt
+        assert "t9.yaml" in text, fmt

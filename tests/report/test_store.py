@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,8 +16,9 @@ import pytest
 from e2e.redact import Redactor
 from e2e.report import store as store_module
 from e2e.report.errors import CorruptReport, NoReports, ReportNotFound
-from e2e.report.model import CycleReport, StepStatus, Verdict
-from e2e.report.store import ReportStore, next_cycle_id
+from e2e.report.model import CycleReport, StepStatus, Verdict, Writer
+from e2e.report.render import render
+from e2e.report.store import ReportStore, judge_writer, next_cycle_id
 from tests.report.conftest import SECRETS, BuildReport
 
 
@@ -164,3 +167,55 @@ def test_concurrent_writers_of_different_cycles(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     json.loads((tmp_path / "t12.json").read_text())
 
+
+
+# -- a killed run: IN-FLIGHT with its writer gone reads as ABANDONED -----------------------
+
+def _in_flight(build_report: BuildReport, writer: Writer) -> CycleReport:
+    return build_report("t4", {1: StepStatus.PASS, 2: StepStatus.RUNNING},
+                        default=StepStatus.PENDING).with_updates(writer=writer)
+
+
+def test_a_dead_writer_on_this_host_is_abandoned(build_report: BuildReport,
+                                                  tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = int(done.stdout)  # a pid that just exited
+    store = ReportStore(tmp_path)
+    store.save(_in_flight(build_report, Writer(pid=dead, host=socket.gethostname(),
+                                               heartbeat_at=datetime.now(UTC))), Redactor())
+    report = store.load("t4")
+    assert report.verdict is Verdict.ABANDONED
+    assert report.abandoned == f"process {dead} no longer runs on {socket.gethostname()}"
+    assert "ABANDONED" in render(report, "markdown") and str(dead) in render(report, "markdown")
+
+
+def test_a_live_writer_stays_in_flight_and_a_stale_heartbeat_is_abandoned(
+        build_report: BuildReport) -> None:
+    now = datetime.now(UTC)
+    alive = _in_flight(build_report, Writer(pid=os.getpid(), host=socket.gethostname(),
+                                            heartbeat_at=now))
+    assert judge_writer(alive).verdict is Verdict.IN_FLIGHT
+    elsewhere = _in_flight(build_report, Writer(pid=1, host="ci-runner-7",
+                                                heartbeat_at=now - timedelta(minutes=11)))
+    judged = judge_writer(elsewhere, now=now)
+    assert judged.verdict is Verdict.ABANDONED and judged.abandoned == "no heartbeat for 11 min"
+    recent = elsewhere.with_updates(writer=Writer(pid=1, host="ci-runner-7", heartbeat_at=now))
+    assert judge_writer(recent, now=now).verdict is Verdict.IN_FLIGHT
+    finished = build_report("t5").with_updates(writer=elsewhere.writer)
+    assert judge_writer(finished, now=now).verdict is Verdict.PASS
+
+
+def test_load_readable_skips_corrupt_files_with_one_line_each(build_report: BuildReport,
+                                                               tmp_path: Path) -> None:
+    store = ReportStore(tmp_path)
+    store.save(build_report("t1"), Redactor())
+    (tmp_path / "t2.json").write_text("not json")
+    (tmp_path / "t3.json").write_bytes(b"\xff\xfe")
+    store.save(build_report("t4"), Redactor())
+    loaded = store.load_readable()
+    assert [r.cycle for r in loaded.reports] == ["t1", "t4"]
+    assert len(loaded.skipped) == 2
+    assert all(line.startswith("warning: skipped ") and "\n" not in line
+               for line in loaded.skipped)
+    assert str(tmp_path / "t2.json") in loaded.skipped[0]

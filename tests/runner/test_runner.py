@@ -98,6 +98,9 @@ def test_no_progress_is_stuck() -> None:
     result = JourneyRunner([step], ctx(), timing=FAST).ensure(1)
     assert result.status is StepStatus.STUCK
     assert "no progress" in result.progress
+    # No diagnoser named a cause: the fallback does, with the step's last state.
+    assert result.root_cause is not None and result.root_cause.code == "stuck.no-progress"
+    assert "same" in result.root_cause.message
 
 
 def test_deadline_is_timeout() -> None:
@@ -108,7 +111,9 @@ def test_deadline_is_timeout() -> None:
         return Progress.waiting(f"moving {n['i']}")  # always progressing, never done
 
     step = Step(1, "one", "t", probe, timeout=0.3, stall_after=10, poll_max=0.02)
-    assert JourneyRunner([step], ctx(), timing=FAST).ensure(1).status is StepStatus.TIMEOUT
+    result = JourneyRunner([step], ctx(), timing=FAST).ensure(1)
+    assert result.status is StepStatus.TIMEOUT
+    assert [f.code for f in result.findings] == ["stuck.no-progress"]
 
 
 def test_failed_need_blocks_dependents_with_code() -> None:
@@ -119,7 +124,17 @@ def test_failed_need_blocks_dependents_with_code() -> None:
     result = runner.ensure(2)
     assert result.status is StepStatus.BLOCKED
     assert result.blocked_by == "01-one"
-    assert result.progress == "blocked by 01 (gitea.token-is-password)"
+    assert result.progress == "blocked by 01 (FAIL: gitea.token-is-password)"
+
+
+def test_a_step_blocked_by_a_blocked_step_names_the_real_status_and_the_root() -> None:
+    stuck = Step(1, "one", "t", lambda c: Progress.waiting("same"), timeout=30,
+                 stall_after=0.1, poll_max=0.02)
+    middle = Step(2, "two", "t", lambda c: Progress.done("never"), needs=(1,))
+    last = Step(3, "three", "t", lambda c: Progress.done("never"), needs=(2,))
+    runner = JourneyRunner([stuck, middle, last], ctx(), timing=FAST)
+    assert runner.ensure(3).progress == "blocked by 02 (BLOCKED by 01, STUCK)"
+    assert runner.results[2].progress == "blocked by 01 (STUCK)"
 
 
 def test_wakes_on_watched_change_not_on_poll() -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import time
 from typing import Any
 
 import jwt
 
+from ...diagnose import net
 from ...diagnose.findings import blocking, subject
+from ...errors import KubeConflict
 from ...kube import gvr
 from ...kube.status import condition
 from ...report.model import Finding
@@ -34,9 +37,15 @@ def create_sandbox(ctx: StepContext) -> None:
             "metadata": {"name": SANDBOX_NAME, "namespace": ns,
                          "labels": {"app.kubernetes.io/managed-by": "sovereign-e2e"}},
             "spec": {"owner": {"orgRef": {"slug": slug}, "email": email}, "planId": plan}}
-    if ctx.sov.informers(gvr.SANDBOXES).get(SANDBOX_NAME, ns) is None:
-        ctx.sov.kube.create(gvr.SANDBOXES, body, ns)
+    # Look first, create once: after a create whose answer was lost, the retry finds the
+    # Sandbox (or gets 409 for it: the name is this tenant's own) instead of a second one.
+    # Recorded before the create: a create whose answer is lost may still have landed, and
+    # cleanup deletes it then (a NotFound there is fine).
+    if (gvr.SANDBOXES, ns, SANDBOX_NAME) not in ctx.state.created:
         ctx.state.created.append((gvr.SANDBOXES, ns, SANDBOX_NAME))
+    if ctx.sov.informers(gvr.SANDBOXES).get(SANDBOX_NAME, ns) is None:
+        with contextlib.suppress(KubeConflict):
+            ctx.sov.kube.create(gvr.SANDBOXES, body, ns)
     ctx.state.values["sandbox"] = f"{ns}/{SANDBOX_NAME}"
 
 
@@ -112,6 +121,13 @@ def diagnose_sandbox(ctx: StepContext) -> list[Finding]:
     sb = ctx.sov.informers(gvr.SANDBOXES).get(SANDBOX_NAME, ns)
     for c in ((sb or {}).get("status") or {}).get("conditions") or []:
         if c.get("reason") == "TokenMintFailed" and c.get("status") == "False":
+            # A mint that never reached the bridge is the network's (the URL), not a refusal.
+            unreachable = net.network_findings_in(
+                ctx.sov, str(c.get("message", "")),
+                where=f"the sandbox controller's mint for Sandbox {ns}/{SANDBOX_NAME}")
+            if unreachable:
+                out.extend(unreachable)
+                continue
             out.append(blocking(
                 "newapi.mint-refused", subject("Sandbox", SANDBOX_NAME, ns),
                 f"the sandbox controller's mint for Sandbox {ns}/{SANDBOX_NAME} was refused: "

@@ -16,6 +16,7 @@ from ...diagnose.findings import blocking, subject
 from ...errors import StepFailed
 from ...kube import gvr
 from ...report.model import Finding
+from .. import acting
 from ..model import Progress, StepContext, await_condition
 
 SME_SECRETS = ("sme", "sme-secrets")
@@ -69,9 +70,10 @@ def _plan_id(ctx: StepContext) -> str:
     return str(plan["id"])
 
 
-# The acting steps below POST at most once: each evaluation first looks for the effect
-# (the voucher in the admin list, the org among the tenant's, the job of the tenant), and
-# only a call never made is made. A timed-out POST that did land is found, not repeated.
+# The acting steps below POST at most once in effect (e2e.journey.acting): each evaluation
+# first looks for the effect (the voucher in the admin list, the org among the tenant's,
+# the job of the tenant); an answered call is never repeated, and a call whose answer was
+# lost is sent again only when its effect is not there.
 
 # ---- 10 voucher-issued --------------------------------------------------------------------
 def voucher_issued(ctx: StepContext) -> Progress:
@@ -80,15 +82,15 @@ def voucher_issued(ctx: StepContext) -> Progress:
     listed = mp.vouchers(_admin_token(ctx))
     codes = [x.get("code") for x in listed.body] if isinstance(listed.body, list) else []
     if code not in codes:
-        if "voucher_issue" not in v:
-            v["voucher_issue"] = "issuing"
-            res = mp.issue_voucher(_admin_token(ctx), code, VOUCHER_CREDIT,
-                                   "sovereign-e2e journey voucher")
-            v["voucher_issue"] = res.summary()
-            if res.ok:
-                return Progress.waiting(f"voucher {code} issued; waiting to see it listed")
-        return Progress.waiting(f"voucher {code} not issued: {v['voucher_issue']}; admin "
-                                f"list: {listed.summary()}")
+        if not listed.ok:  # no list, no look: do not act blind
+            return Progress.waiting(f"the admin voucher list: {listed.summary()}")
+        res = acting.act(ctx, "voucher_issue", lambda: mp.issue_voucher(
+            _admin_token(ctx), code, VOUCHER_CREDIT, "sovereign-e2e journey voucher"))
+        if res is not None and res.ok:
+            return Progress.waiting(f"voucher {code} issued; waiting to see it listed")
+        return Progress.waiting(f"voucher {code} not issued: "
+                                f"{acting.answer(ctx, 'voucher_issue')}; admin list: "
+                                f"{listed.summary()}")
     preview = mp.redeem_preview(code.lower())
     if not preview.ok:
         return Progress.waiting(f"redeem-preview of {code}: {preview.summary()}")
@@ -114,21 +116,20 @@ def tenant_signed_up(ctx: StepContext) -> Progress:
     orgs = mine.body if isinstance(mine.body, list) else []
     ours = next((t for t in orgs if t.get("slug") == slug), None)
     if ours is None:
-        if "org_create" not in v:
-            v["org_create"] = "creating"
-            res = mp.create_org(token, slug, f"E2E {slug}", _plan_id(ctx))
-            v["org_create"] = res.summary()
-            if res.status == 409:
-                v["org_create_conflict"] = True
-            elif res.ok:
-                return Progress.waiting(f"org {slug} created; waiting to see it")
-        if v.get("org_create_conflict"):
+        if not mine.ok:  # no list, no look: do not act blind
+            return Progress.waiting(f"the tenant's orgs: {mine.summary()}")
+        res = acting.act(ctx, "org_create", lambda: mp.create_org(token, slug, f"E2E {slug}",
+                                                           _plan_id(ctx)))
+        if res is not None and res.ok:
+            return Progress.waiting(f"org {slug} created; waiting to see it")
+        # A 409 after a send whose answer was lost may be our own org: look again.
+        if acting.status(ctx, "org_create") == 409 and not acting.was_lost(ctx, "org_create"):
             return Progress.blocked("slug taken", blocking(
                 "marketplace.slug-taken", subject("Tenant", slug),
                 f"tenant slug {slug} is taken by someone else", "rerun: the journey picks "
                 "a new slug"))
-        return Progress.waiting(f"the tenant's org {slug}: {v['org_create']}; the tenant's "
-                                f"orgs: {mine.summary()}")
+        return Progress.waiting(f"the tenant's org {slug}: {acting.answer(ctx, 'org_create')}; "
+                                f"the tenant's orgs: {mine.summary()}")
     v["tenant_id"] = ours["id"]
     return Progress.done(f"tenant {v['tenant_email']} signed in with a session from the "
                          f"platform's JWT secret; org {slug} created")
@@ -143,19 +144,20 @@ def voucher_checkout(ctx: StepContext) -> Progress:
         v["job_url"] = ctx.sov.http.url("marketplace", f"/jobs/{v['job_id']}")
         return Progress.done(f"checkout 200 (order {v.get('order_id', '?')}, paid by voucher)"
                              f"; redirected to the job {v['job_url']}")
-    if "checkout" not in v:
-        v["checkout"] = "checking out"
-        res = mp.checkout(ctx.state.secrets["tenant_token"], _plan_id(ctx), v["tenant_id"],
-                          v["voucher"])
-        v["checkout"] = res.summary()
-        v["checkout_refused"] = not res.ok
-        if res.ok and isinstance(res.body, dict):
-            v["order_id"] = res.body.get("order_id")
-    if v.get("checkout_refused"):
-        return Progress.blocked(f"checkout: {v['checkout']}", blocking(
+    if job.status != 404 and not job.ok:  # no look at the job: do not act blind
+        return Progress.waiting(f"the tenant's provisioning job: {job.summary()}")
+    res = acting.act(ctx, "checkout", lambda: mp.checkout(
+        ctx.state.secrets["tenant_token"], _plan_id(ctx), v["tenant_id"], v["voucher"]))
+    if res is not None and res.ok and isinstance(res.body, dict):
+        v["order_id"] = res.body.get("order_id")
+    refused = acting.status(ctx, "checkout") not in (None, 200, 201)
+    # A refusal after a send whose answer was lost may be our own voucher, redeemed by the
+    # lost call: wait for its job instead (the stall window bounds the wait).
+    if refused and not acting.was_lost(ctx, "checkout"):
+        return Progress.blocked(f"checkout: {acting.answer(ctx, 'checkout')}", blocking(
             "marketplace.checkout-refused", subject("Tenant", v["tenant_slug"]),
             f"checkout of tenant {v['tenant_slug']} with voucher {v['voucher']}: "
-            f"{v['checkout']}",
+            f"{acting.answer(ctx, 'checkout')}",
             "read the billing service's answer: the voucher, the plan and the payment "
             "settings decide it"))
     return Progress.waiting(f"order {v.get('order_id', '?')} placed; waiting for its "

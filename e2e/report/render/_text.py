@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from e2e.report.model import StepStatus, Verdict
+from e2e.report.model import CycleReport, StepStatus, Verdict
 
 STATUS_ICON = {
     StepStatus.PASS: "✅",
@@ -24,7 +24,28 @@ VERDICT_ICON = {
     Verdict.TIMEOUT: "⌛",
     Verdict.IN_FLIGHT: "🔄",
     Verdict.INCOMPLETE: "◐",
+    Verdict.ERROR: "⚠️",
+    Verdict.ABANDONED: "🪦",
 }
+
+
+def setup_error_lines(report: CycleReport) -> list[str]:
+    """Plain lines for an ERROR report: the failed action, the problem, the fix, evidence."""
+    error = report.setup_error
+    if error is None:
+        return []
+    lines = [f"setup failed while trying to {error.action}: {error.message}"]
+    if error.hint:
+        lines.append(f"fix: {error.hint}")
+    lines += [f"{name}: {text}" for name, text in error.evidence.items()]
+    return lines
+
+
+def abandoned_line(report: CycleReport) -> str:
+    writer = report.writer
+    who = f" (pid {writer.pid} on {writer.host}, last heartbeat " \
+          f"{timestamp(writer.heartbeat_at)})" if writer else ""
+    return f"the run that wrote this report is gone{who}: {report.abandoned}"
 
 
 def duration(seconds: float | None) -> str:

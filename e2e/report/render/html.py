@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 
 from e2e.report.model import CycleReport, StepResult, StepStatus
-from e2e.report.render._text import duration, timestamp
+from e2e.report.render._text import abandoned_line, duration, timestamp
 
 _COLOUR = {
     StepStatus.PASS: "#2da44e", StepStatus.FAIL: "#cf222e", StepStatus.STUCK: "#bf8700",
@@ -30,6 +30,15 @@ def render(report: CycleReport) -> str:
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>Cycle {e(report.cycle)}: {e(str(verdict))}</h1>",
     ]
+    if report.setup_error is not None:
+        error = report.setup_error
+        parts.append(f"<p>The run failed before step 01, while trying to "
+                     f"<b>{e(error.action)}</b>: {e(error.message)}"
+                     + (f"<br><b>Fix:</b> {e(error.hint)}" if error.hint else "") + "</p>")
+        parts += [f"<details open><summary>{e(n)}</summary><pre>{e(t)}</pre></details>"
+                  for n, t in error.evidence.items()]
+    if report.abandoned:
+        parts.append(f"<p>{e(abandoned_line(report))}</p>")
     failure = report.first_failure
     if failure is not None:
         line = f"Stopped at <code>{e(failure.step)}</code> ({e(str(failure.status))})"

@@ -10,6 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from e2e.report.model import CycleReport, StepResult, StepStatus
+from e2e.report.render._text import setup_error_lines
 
 _FAILED = (StepStatus.FAIL, StepStatus.STUCK, StepStatus.TIMEOUT)
 # XML 1.0 cannot carry these at all, not even escaped.
@@ -33,13 +34,25 @@ def render(report: CycleReport) -> str:
                         ("target.fqdn", report.target.fqdn),
                         *sorted((f"harness.{k}", v) for k, v in report.harness.items())]:
         ET.SubElement(props, "property", name=name, value=_clean(value))
+    if report.setup_error is not None:
+        # The run never reached a step: one errored case carries the setup failure.
+        suite.set("errors", "1")
+        suite.set("tests", str(len(report.steps) + 1))
+        case = ET.SubElement(suite, "testcase", {
+            "classname": f"sovereign-e2e.journey.{report.cycle}", "name": "setup",
+            "time": "0.000"})
+        error = ET.SubElement(case, "error", type="ERROR", message=_clean(
+            f"setup failed while trying to {report.setup_error.action}: "
+            f"{report.setup_error.message}"))
+        error.text = _clean("\n".join(setup_error_lines(report)))
     for step in report.steps:
-        _testcase(suite, report.cycle, step)
+        _testcase(suite, report.cycle, step, setup_failed=report.setup_error is not None)
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def _testcase(suite: ET.Element, cycle: str, step: StepResult) -> None:
+def _testcase(suite: ET.Element, cycle: str, step: StepResult, *,
+              setup_failed: bool = False) -> None:
     case = ET.SubElement(suite, "testcase", {
         "classname": f"sovereign-e2e.journey.{cycle}", "name": step.id,
         "time": f"{step.duration_s or 0.0:.3f}"})
@@ -53,7 +66,8 @@ def _testcase(suite: ET.Element, cycle: str, step: StepResult) -> None:
         ET.SubElement(case, "skipped",
                       message=f"BLOCKED: needed step {step.blocked_by or '?'} did not pass")
     elif step.status is StepStatus.NOT_RUN:
-        ET.SubElement(case, "skipped", message="NOT-RUN: not selected in this run")
+        why = "setup failed" if setup_failed else "not selected in this run"
+        ET.SubElement(case, "skipped", message=f"NOT-RUN: {why}")
     elif step.status is not StepStatus.PASS:
         ET.SubElement(case, "skipped", message=f"{step.status}: cycle still in flight")
     evidence = [f"--- {e.name} ({e.content_type})\n{e.text}" for e in step.evidence]

@@ -8,7 +8,13 @@ from __future__ import annotations
 import re
 
 from e2e.report.model import CycleReport, Evidence, Finding, StepResult, StepStatus, Verdict
-from e2e.report.render._text import STATUS_ICON, VERDICT_ICON, duration, timestamp
+from e2e.report.render._text import (
+    STATUS_ICON,
+    VERDICT_ICON,
+    abandoned_line,
+    duration,
+    timestamp,
+)
 
 _FENCE_LANG = {"application/json": "json", "text/yaml": "yaml", "text/plain": "text"}
 
@@ -31,6 +37,11 @@ def render(report: CycleReport) -> str:
         if quiet:
             lines += ["Blocked, not run: " + ", ".join(
                 f"`{s.id}` (needs `{s.blocked_by or '?'}`)" for s in quiet), ""]
+    if report.platform is not None:
+        lines += ["", "## Platform under test", ""]
+        if report.platform.ref:
+            lines.append(f"- platform repository: `{report.platform.ref}`")
+        lines += [f"- {_inline(k)}: `{v}`" for k, v in report.platform.charts.items()]
     if report.harness:
         lines += ["", "## Harness", ""]
         lines += [f"- {_inline(k)}: {_inline(v)}" for k, v in sorted(report.harness.items())]
@@ -43,6 +54,18 @@ def _header(report: CycleReport) -> list[str]:
     stop = report.stopping_step
     if verdict is Verdict.PASS:
         lines.append(f"**{verdict}**: all {len(report.steps)} steps passed.")
+    elif verdict is Verdict.ERROR and report.setup_error is not None:
+        error = report.setup_error
+        lines.append(f"**{verdict}**: the run failed before step 01, while trying to "
+                     f"{_inline(error.action)}: {_inline(error.message)}")
+        if error.hint:
+            lines += ["", f"**Fix:** {_inline(error.hint)}"]
+        if error.evidence:
+            lines += ["", "Evidence:", ""]
+            lines += [f"- {_inline(k)}: `{v}`" for k, v in error.evidence.items()]
+    elif verdict is Verdict.ABANDONED:
+        where = f" at `{stop.id}` ({_inline(stop.title)})" if stop else ""
+        lines.append(f"**{verdict}**{where}: {_inline(abandoned_line(report))}.")
     elif verdict is Verdict.IN_FLIGHT:
         where = f" at `{stop.id}` ({_inline(stop.title)})" if stop else ""
         lines.append(f"**{verdict}**{where}: the cycle has not finished.")

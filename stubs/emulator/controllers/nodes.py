@@ -3,6 +3,14 @@
 The Node looks like kind's control-plane node: Ready, with an InternalIP (only ever written
 into status, never contacted), capacity and nodeInfo. Pods without `spec.nodeName` are
 bound to it by the scheduler, which writes `PodScheduled` and the `Scheduled` event.
+
+The scheduler filters as kube-scheduler's default plugins do for this one node
+(NodeAffinity: `nodeSelector` and required node affinity; NodeResourcesFit: the pod's
+requests against allocatable minus the requests of pods already bound; TaintToleration).
+A pod that does not fit stays Pending with `PodScheduled=False/Unschedulable` and a Warning
+`FailedScheduling` event, worded as upstream (`0/1 nodes are available: 1 node(s) didn't
+match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is
+not helpful for scheduling.`); it is retried when pods change.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from .base import Controller, Key
 from .events import NODE_NAME, EventRecorder, object_ref
 
 NODE_IP = "172.18.0.2"
-KUBELET_VERSION = "v1.31.2"
+KUBELET_VERSION = "v1.34.4"
 
 
 def node_manifest() -> dict[str, Any]:
@@ -114,8 +122,42 @@ class NodeController(Controller):
         pod = self.store.try_get(self._pods(), namespace, name)
         if pod is None or (pod.get("spec") or {}).get("nodeName"):
             return None
+        node = self.store.try_get(self._nodes(), None, NODE_NAME)
+        bound = [p for p in self.store.list(self._pods(), None)[0]
+                 if (p.get("spec") or {}).get("nodeName") == NODE_NAME
+                 and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
+        why = unfit_reason(pod, node or node_manifest(), bound)
+        if why is not None:
+            self.unschedulable(pod, why)
+            return None
         self.bind(pod)
         return None
+
+    def unschedulable(self, pod: dict[str, Any], why: tuple[str, str]) -> None:
+        reason, preemption = why
+        msg = (f"0/1 nodes are available: {reason}. preemption: 0/1 nodes are available: "
+               f"1 {preemption}.")
+        meta = pod["metadata"]
+
+        def pending(obj: dict[str, Any]) -> dict[str, Any]:
+            status = obj.setdefault("status", {})
+            status.setdefault("phase", "Pending")
+            conds = [c for c in status.get("conditions") or [] if c["type"] != "PodScheduled"]
+            old: dict[str, Any] = next((c for c in status.get("conditions") or []
+                        if c["type"] == "PodScheduled"), {})
+            conds.append({"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                          "message": msg, "lastProbeTime": None,
+                          "lastTransitionTime": old.get("lastTransitionTime") or now_iso()})
+            status["conditions"] = conds
+            return obj
+
+        current = (pod.get("status") or {}).get("conditions") or []
+        if not any(c.get("type") == "PodScheduled" and c.get("message") == msg
+                   for c in current):
+            self.store.patch(self._pods(), meta["namespace"], meta["name"], pending,
+                             subresource="status")
+        assert self.recorder is not None
+        self.recorder.record(object_ref(pod), "Warning", "FailedScheduling", msg)
 
     def bind(self, pod: dict[str, Any]) -> None:
         meta = pod["metadata"]
@@ -141,3 +183,99 @@ class NodeController(Controller):
         self.recorder.record(object_ref(bound), "Normal", "Scheduled",
                              f"Successfully assigned {meta['namespace']}/{meta['name']} "
                              f"to {NODE_NAME}")
+
+
+# ---- filters (kube-scheduler's default plugins, for one node) --------------------------------
+NOT_HELPFUL = "Preemption is not helpful for scheduling"
+NO_VICTIMS = "No preemption victims found for incoming pod"
+_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6,
+          "G": 10**9, "T": 10**12, "m": 0.001}
+
+
+def quantity(text: Any) -> float:
+    """A resource.Quantity as a number (cpu in cores, memory in bytes)."""
+    s = str(text).strip()
+    for suffix in sorted(_UNITS, key=len, reverse=True):
+        if s.endswith(suffix):
+            return float(s[: -len(suffix)]) * _UNITS[suffix]
+    return float(s) if s else 0.0
+
+
+def pod_requests(pod: dict[str, Any]) -> dict[str, float]:
+    """Effective requests: the sum over containers, at least each init container's."""
+    spec = pod.get("spec") or {}
+    total: dict[str, float] = {}
+    for c in spec.get("containers") or []:
+        for r, q in ((c.get("resources") or {}).get("requests") or {}).items():
+            total[r] = total.get(r, 0.0) + quantity(q)
+    for c in spec.get("initContainers") or []:
+        for r, q in ((c.get("resources") or {}).get("requests") or {}).items():
+            total[r] = max(total.get(r, 0.0), quantity(q))
+    return total
+
+
+def _expression_matches(expr: dict[str, Any], labels: dict[str, str]) -> bool:
+    key, op, values = expr.get("key", ""), expr.get("operator", ""), expr.get("values") or []
+    if op == "In":
+        return labels.get(key) in values
+    if op == "NotIn":
+        return labels.get(key) not in values
+    if op == "Exists":
+        return key in labels
+    if op == "DoesNotExist":
+        return key not in labels
+    if op in ("Gt", "Lt") and key in labels and values:
+        try:
+            a, b = int(labels[key]), int(values[0])
+        except ValueError:
+            return False
+        return a > b if op == "Gt" else a < b
+    return False
+
+
+def _affinity_matches(pod: dict[str, Any], labels: dict[str, str]) -> bool:
+    spec = pod.get("spec") or {}
+    if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
+        return False
+    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution") or {})
+    terms = required.get("nodeSelectorTerms") or []
+    if not terms:
+        return True
+    return any(all(_expression_matches(e, labels) for e in t.get("matchExpressions") or [])
+               for t in terms)  # terms are ORed, expressions ANDed
+
+
+def _tolerates(pod: dict[str, Any], taint: dict[str, Any]) -> bool:
+    for t in (pod.get("spec") or {}).get("tolerations") or []:
+        if t.get("effect") and t.get("effect") != taint.get("effect"):
+            continue
+        if t.get("operator") == "Exists" and (not t.get("key") or t["key"] == taint.get("key")):
+            return True
+        if t.get("key") == taint.get("key") and str(t.get("value", "")) == str(
+                taint.get("value", "")):
+            return True
+    return False
+
+
+def unfit_reason(pod: dict[str, Any], node: dict[str, Any],
+                 bound: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """(the filter's reason, the preemption note) when the pod does not fit the node."""
+    labels = dict((node.get("metadata") or {}).get("labels") or {})
+    if not _affinity_matches(pod, labels):
+        return "1 node(s) didn't match Pod's node affinity/selector", NOT_HELPFUL
+    for taint in (node.get("spec") or {}).get("taints") or []:
+        if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerates(pod, taint):
+            shown = f"{{{taint.get('key')}: {taint.get('value', '')}}}"
+            return f"1 node(s) had untolerated taint {shown}", NOT_HELPFUL
+    allocatable = (node.get("status") or {}).get("allocatable") or {}
+    want = pod_requests(pod)
+    used: dict[str, float] = {}
+    for other in bound:
+        for r, q in pod_requests(other).items():
+            used[r] = used.get(r, 0.0) + q
+    short = [r for r, q in sorted(want.items()) if r in allocatable
+             and q > quantity(allocatable[r]) - used.get(r, 0.0)]
+    if short:
+        return ", ".join(f"1 Insufficient {r}" for r in short), NO_VICTIMS
+    return None

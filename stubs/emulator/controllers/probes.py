@@ -67,7 +67,7 @@ async def run_probe(spec: ProbeSpec, container: Obj, pod_ip: str, network: PodNe
         if base is None:
             return False, (f'Get "{url}": dial tcp {pod_ip}:{port}: connect: '
                            "connection refused")
-        headers = {"User-Agent": "kube-probe/1.31", "Accept": "*/*",
+        headers = {"User-Agent": "kube-probe/1.34", "Accept": "*/*",
                    "Host": f"{pod_ip}:{port}"}
         for h in hg.get("httpHeaders") or []:
             headers[h["name"]] = h.get("value", "")

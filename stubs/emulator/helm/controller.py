@@ -46,6 +46,7 @@ from . import conditions as cond
 from .apply import HR_NAME, HR_NAMESPACE, ApplyError, ObjRef, apply_release, prune, resolve
 from .charts import DEFAULT_CHARTS_DIR, Chart, ChartIndex
 from .kstatus import CURRENT, WAITED_KINDS, compute, job_failure
+from .postrender import post_render
 from .render import RenderError, render_chart
 from .source import ChartPullError, ChartSource
 from .values import digest, format_duration, merge_values, parse_duration
@@ -329,6 +330,7 @@ class HelmController(Controller):
             manifests = render_chart(chart, values, release_name=release, namespace=target_ns,
                                      lookup=self._lookup, is_upgrade=action == "upgrade",
                                      revision=rel.version + 1)
+            manifests = post_render(manifests, spec.get("postRenderers") or [], target_ns)
         except RenderError as e:
             # Nothing is stored: no remediation, retried with back-off, never stalls.
             status["failures"] = int(status.get("failures", 0)) + 1

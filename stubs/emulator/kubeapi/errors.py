@@ -14,7 +14,8 @@ class ApiError(Exception):
         self.code = code
         self.reason = reason
         self.message = message
-        self.details = details or {}
+        # None: no "details" in the Status; {} is sent as an empty object (as some are).
+        self.details = details
 
     def status(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -26,8 +27,10 @@ class ApiError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
-        if self.details:
-            body["details"] = self.details
+        if self.details is not None:
+            # StatusDetails.group is omitempty: core kinds carry no "group" key.
+            body["details"] = {k: v for k, v in self.details.items()
+                               if not (k == "group" and v == "")}
         return body
 
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from . import errors
@@ -101,7 +102,12 @@ def json_patch(doc: Any, ops: Any) -> Any:
             except (KeyError, IndexError, ValueError, TypeError):
                 ok = False
             if not ok:
-                raise errors.ApiError(422, "Invalid", f"testing value {path} failed")
+                # The API server answers a failed `test` op with a generic message and empty
+                # details (the JSON-patch library's error is not passed on).
+                raise errors.ApiError(
+                    422, "Invalid",
+                    "the server rejected our request due to an error in our request",
+                    {})
             continue
         if kind in ("move", "copy"):
             value = copy.deepcopy(_get(doc, op["from"]))
@@ -175,7 +181,7 @@ def strategic_merge(target: Any, patch: Any, field_name: str = "",
             for item in patch:
                 if item not in merged:
                     merged.append(item)
-            return merged
+            return _apiserver_order(merged, patch, target, lambda x: x)
         merged_list = copy.deepcopy(target)
         for item in patch:
             if not isinstance(item, dict) or merge_key not in item:
@@ -192,8 +198,44 @@ def strategic_merge(target: Any, patch: Any, field_name: str = "",
                 merged_list.append(strategic_merge({}, item, "", parent_kind))
             else:
                 merged_list[idx] = strategic_merge(merged_list[idx], item, "", parent_kind)
-        return merged_list
+        return _apiserver_order(merged_list, patch, target,
+                                lambda x: x.get(merge_key) if isinstance(x, dict) else None)
     return copy.deepcopy(patch)
+
+
+def _apiserver_order(merged: list[Any], patch: list[Any], original: list[Any],
+                     key: Callable[[Any], Any]) -> list[Any]:
+    """The order the API server gives a merged list (strategicpatch's normalizeElementOrder
+    with no $setElementOrder): the items named in the patch, in the patch's order, and the
+    server-only items, in the live order, interleaved by their live positions; an item the
+    live list lacks goes before the server-only items still to place."""
+    patch_keys = [key(x) for x in patch if not _is_delete_directive(x)]
+    in_patch = sorted((m for m in merged if key(m) in patch_keys),
+                      key=lambda m: patch_keys.index(key(m)))
+    server_only = [m for m in merged if key(m) not in patch_keys]
+    live = [key(x) for x in original]
+
+    def live_index(item: Any) -> int:
+        return live.index(key(item)) if key(item) in live else -1
+
+    out: list[Any] = []
+    i = j = 0
+    while i < len(server_only) or j < len(in_patch):
+        if j >= len(in_patch):
+            out.append(server_only[i])
+            i += 1
+        elif i >= len(server_only):
+            out.append(in_patch[j])
+            j += 1
+        else:
+            left, right = live_index(server_only[i]), live_index(in_patch[j])
+            if left >= 0 and right >= 0 and left < right:
+                out.append(server_only[i])
+                i += 1
+            else:
+                out.append(in_patch[j])
+                j += 1
+    return out
 
 
 def _is_delete_directive(item: Any) -> bool:

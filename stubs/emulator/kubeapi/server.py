@@ -30,14 +30,17 @@ LIVENESS_CHECK = 2.0  # seconds between checks that a watching client is still t
 STORE_KEY: web.AppKey[Store] = web.AppKey("store", Store)
 LOG_KEY: web.AppKey[RequestLog] = web.AppKey("request_log", object)  # type: ignore[arg-type]
 
+# The Kubernetes release the emulator claims to be: the same as the oracle it is checked
+# against (tools/oracle-versions.env builds kube-apiserver v1.34.4). "+..." is semver build
+# metadata, so the version compares equal to v1.34.4 (as "v1.34.4+k3s1" does).
 KUBE_VERSION = {
     "major": "1",
-    "minor": "31",
-    "gitVersion": "v1.31.0-sovereign-emulator",
+    "minor": "34",
+    "gitVersion": "v1.34.4+sovereign-emulator",
     "gitCommit": "0000000000000000000000000000000000000000",
     "gitTreeState": "clean",
     "buildDate": "2026-01-01T00:00:00Z",
-    "goVersion": "go1.22.0",
+    "goVersion": "go1.24.0",
     "compiler": "gc",
     "platform": "linux/amd64",
 }
@@ -329,9 +332,13 @@ class KubeApiServer:
         if ctype not in patches.PATCH_TYPES:
             raise errors.unsupported_media_type(ctype)
         if ctype == patches.APPLY_PATCH and not request.query.get("fieldManager"):
-            raise errors.bad_request(
+            raise errors.ApiError(
+                422, "Invalid",
                 "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is "
-                "required for apply patch")
+                "required for apply patch",
+                {"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [
+                    {"reason": "FieldValueRequired", "field": "fieldManager",
+                     "message": "Required value: is required for apply patch"}]})
 
         def apply_fn(current: dict[str, Any]) -> dict[str, Any]:
             return patches.apply(ctype, current, body)
@@ -357,6 +364,11 @@ class KubeApiServer:
             await resp.write_eof()
             return resp
         await resp.prepare(request)
+        # sendInitialEvents (watch-list): the synthetic ADDED events queued by store.watch,
+        # then one BOOKMARK annotated k8s.io/initial-events-end, as the API server sends.
+        initial_left = sub.queue.qsize() if q.get("sendInitialEvents") == "true" else None
+        if initial_left == 0 and bookmarks:
+            await self._send_bookmark(resp, t, initial_events_end=True)
         deadline = time.monotonic() + timeout
         next_bookmark = time.monotonic() + self.bookmark_interval
         try:
@@ -382,6 +394,10 @@ class KubeApiServer:
                     break
                 line = json.dumps({"type": ev.type, "object": ev.obj}) + "\n"
                 await resp.write(line.encode())
+                if initial_left:
+                    initial_left -= 1
+                    if initial_left == 0 and bookmarks:
+                        await self._send_bookmark(resp, t, initial_events_end=True)
             if bookmarks:
                 await self._send_bookmark(resp, t)
             await resp.write_eof()
@@ -391,7 +407,10 @@ class KubeApiServer:
             sub.close()
         return resp
 
-    async def _send_bookmark(self, resp: web.StreamResponse, t: Target) -> None:
-        obj = {"kind": t.rt.kind, "apiVersion": t.rt.api_version,
-               "metadata": {"resourceVersion": str(self.store.resource_version)}}
+    async def _send_bookmark(self, resp: web.StreamResponse, t: Target, *,
+                             initial_events_end: bool = False) -> None:
+        meta: dict[str, Any] = {"resourceVersion": str(self.store.resource_version)}
+        if initial_events_end:
+            meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+        obj = {"kind": t.rt.kind, "apiVersion": t.rt.api_version, "metadata": meta}
         await resp.write((json.dumps({"type": "BOOKMARK", "object": obj}) + "\n").encode())
