@@ -59,6 +59,23 @@ def _build_parser() -> argparse.ArgumentParser:
     up.add_argument("--overlay", type=Path, action="append", default=[], metavar="DIR",
                     help="overlay directory (DIR/kustomization.yaml: extra manifests and "
                          "patches) applied to the default Sovereign; repeatable")
+    plan = sub.add_parser(
+        "plan", help="print what a target's bring-up would run, without running it",
+        description="Print every action of bringing the target up, in order: the exact "
+                    "commands and manifests, what each waits for and its timeout. Nothing "
+                    "is created.")
+    plan.add_argument("--sovereign", default="kind", help="the target (only kind has a plan)")
+    plan.add_argument("--format", choices=["text", "json"], default="text")
+    plan.add_argument("--cycle", help="the cycle id (default: the next in --report-dir)")
+    plan.add_argument("--kind-cluster", metavar="NAME",
+                      help="the cluster's name (default sovereign-<cycle>)")
+    plan.add_argument("--fqdn", help="the Sovereign's FQDN (default sovereign.test)")
+    plan.add_argument("--report-dir", type=Path, default=Path("reports"),
+                      help="where reports (and the kind work dir) go (default reports/)")
+    plan.add_argument("--bootstrap-kit", type=Path, metavar="DIR",
+                      help="the bootstrap-kit directory to push")
+    plan.add_argument("--platform-repo", type=Path, metavar="DIR",
+                      help="a platform checkout (its clusters/_template/bootstrap-kit)")
     _add_oracle_command(sub)
     _add_report_commands(sub)
     # Listed for `sovereign-e2e --help`; its arguments never reach argparse (see main).
@@ -271,6 +288,34 @@ async def _emulator_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from e2e.config import resolve
+    from e2e.errors import ConfigError
+
+    if args.sovereign != "kind":
+        raise CliError(f"plan --sovereign {args.sovereign}: only the kind target has a plan "
+                       "(emulated starts in-process, kubeconfig creates nothing)")
+    cli = {"sovereign": "kind", "cycle": args.cycle, "kind_cluster": args.kind_cluster,
+           "fqdn": args.fqdn, "report_dir": args.report_dir,
+           "bootstrap_kit": args.bootstrap_kit, "platform_repo": args.platform_repo}
+    try:
+        settings = resolve(cli, lambda _key: None, environ={})
+        from e2e.providers.kind import KindProvider
+
+        plan = KindProvider(settings, runtime=_NoRuntime()).plan()  # type: ignore[arg-type]
+    except ConfigError as e:
+        raise CliError(str(e)) from None
+    sys.stdout.write(plan.to_json() if args.format == "json" else plan.to_text())
+    return 0
+
+
+class _NoRuntime:
+    """`plan` starts nothing: a runtime that is never asked to."""
+
+    def problem(self) -> str | None:
+        return "not used by plan"
+
+
 # -- run: pytest is the engine -----------------------------------------------------------
 
 RUN_USAGE = "usage: sovereign-e2e run [PYTEST ARGS...]"
@@ -322,6 +367,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "emulator" and args.emulator_command == "up":
             return asyncio.run(_emulator_up(args))
+        if args.command == "plan":
+            return _plan(args)
         if args.command == "oracle" and args.oracle_command == "up":
             return _oracle_up(args)
         if args.command in ("report", "history", "signoff"):

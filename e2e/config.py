@@ -32,6 +32,11 @@ class Settings:
     step_timeouts: dict[str, float] = field(default_factory=dict)
     step_stalls: dict[str, float] = field(default_factory=dict)
     keep_on_failure: bool = False
+    # kind target
+    kind_cluster: str | None = None
+    keep_cluster: bool = False
+    bootstrap_kit: Path | None = None
+    platform_repo: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
     def timeout_for(self, step_id: str, default: float) -> float:
@@ -129,6 +134,16 @@ def resolve(cli: Mapping[str, Any], ini: Callable[[str], Any],
                           "https://")
     s.gateway_insecure = bool(pick("gateway_insecure", _as_bool))
     s.keep_on_failure = bool(pick("keep_on_failure", _as_bool))
+    s.kind_cluster = pick("kind_cluster")
+    s.keep_cluster = bool(pick("keep_cluster", _as_bool))
+    s.bootstrap_kit = pick("bootstrap_kit", Path)
+    s.platform_repo = pick("platform_repo", Path)
+    for name in ("bootstrap_kit", "platform_repo"):
+        path = getattr(s, name)
+        if path is not None and not path.is_dir():
+            raise ConfigError(f"--{name.replace('_', '-')} {path} ({s.sources[name]}) is not "
+                              "a directory: pass the kit directory (--bootstrap-kit) or a "
+                              "checkout of the platform repository (--platform-repo)")
     ids = step_ids or []
     if (v := pick("step_timeout", as_list)) is not None:
         s.step_timeouts = parse_step_seconds(v, s.sources["step_timeout"], ids)

@@ -47,6 +47,12 @@ HELP = {
     "step_timeout": "per-step timeout override ID=SECONDS (e.g. 05=1800); repeatable",
     "step_stall": "per-step stall window override ID=SECONDS; repeatable",
     "keep_on_failure": "keep what the journey created when a step fails (for debugging)",
+    "kind_cluster": "kind target: the cluster's name (default sovereign-<cycle>)",
+    "keep_cluster": "kind target: keep the cluster and containers after the run",
+    "bootstrap_kit": "kind target: the bootstrap-kit directory to push (default: the "
+                     "emulated Sovereign's copy)",
+    "platform_repo": "kind target: a platform checkout; its clusters/_template/bootstrap-kit "
+                     "is pushed",
 }
 
 
@@ -78,6 +84,14 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
                     help=HELP["step_stall"])
     group.addoption("--keep-on-failure", action="store_true", default=None,
                     help=HELP["keep_on_failure"])
+    group.addoption("--kind-cluster", default=None, metavar="NAME", help=HELP["kind_cluster"])
+    if not _pytest_kind_defines_kubeconfig(pluginmanager):  # pytest-kind has --keep-cluster
+        group.addoption("--keep-cluster", action="store_true", default=None,
+                        help=HELP["keep_cluster"])
+    group.addoption("--bootstrap-kit", default=None, metavar="DIR",
+                    help=HELP["bootstrap_kit"])
+    group.addoption("--platform-repo", default=None, metavar="DIR",
+                    help=HELP["platform_repo"])
     for name, text in HELP.items():
         parser.addini(f"sovereign_{name}", text, default=None)
 
@@ -85,6 +99,8 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
 def _settings(config: pytest.Config) -> Settings:
     if SETTINGS_KEY not in config.stash:
         cli = {name: config.getoption(name) for name in HELP}
+        if cli.get("keep_cluster") is False:  # pytest-kind's store_true: False = not given
+            cli["keep_cluster"] = None
 
         def ini(key: str) -> Any:
             try:

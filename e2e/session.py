@@ -30,6 +30,7 @@ from .redact import RedactingFilter, Redactor
 from .report.model import (
     CycleReport,
     Finding,
+    SetupAction,
     SetupError,
     Severity,
     StepResult,
@@ -103,7 +104,8 @@ class JourneySession:
         self.runner = JourneyRunner(self.steps, ctx, on_update=self._record,
                                     on_progress=self._progress, stall_cap=att.stall_after)
         target = Target(provider=self.provider.name, fqdn=att.fqdn, api_server=kube.server,
-                        details={k: v for k, v in att.details.items() if v})
+                        details={k: v for k, v in att.details.items() if v},
+                        setup=self._setup_actions(att.setup))
 
         def build(cycle: str) -> CycleReport:
             return CycleReport(cycle=cycle, target=target, started_at=datetime.now(UTC),
@@ -117,6 +119,10 @@ class JourneySession:
         else:
             self.report = self.store.start_cycle(build, self.redactor)
             self.report_path = self.store.path_for(self.report.cycle)
+
+    def _setup_actions(self, actions: list[dict[str, str]]) -> list[SetupAction]:
+        return [SetupAction(name=a["name"], status=a["status"], seconds=float(a["seconds"]),
+                            detail=self.redactor.redact_text(a["detail"])) for a in actions]
 
     def _harness_info(self) -> dict[str, str]:
         return harness_info(self.settings.sources)
@@ -133,7 +139,10 @@ class JourneySession:
         target = Target(provider=self.provider.name,
                         fqdn=self.settings.fqdn or (self.attachment.fqdn if self.attachment
                                                     else ""),
-                        api_server=None, details={})
+                        api_server=None, details={},
+                        # A provider that brings the target up in timed actions (kind)
+                        # says how far it got and which action failed.
+                        setup=self._setup_actions(getattr(self.provider, "setup", [])))
         steps = [StepResult(id=s.id, number=s.number, title=s.title, status=StepStatus.NOT_RUN,
                             progress="not run: setup failed") for s in self.steps]
         now = datetime.now(UTC)

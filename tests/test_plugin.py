@@ -53,12 +53,20 @@ def test_unknown_provider_is_rejected(pytester: pytest.Pytester) -> None:
     assert result.ret == pytest.ExitCode.USAGE_ERROR
 
 
-def test_kind_says_when_it_arrives(pytester: pytest.Pytester) -> None:
+def test_kind_without_docker_names_the_prerequisite(pytester: pytest.Pytester,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{pytester.path / 'no-docker.sock'}")
     pytester.makepyfile(test_journey=JOURNEY)
     result = pytester.runpytest_subprocess("--sovereign", "kind", "-k", "cluster",
                                            f"--report-dir={pytester.path / 'r'}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--sovereign kind is not available yet*"])
+    result.stderr.fnmatch_lines(["*--sovereign kind needs Docker: no Docker engine answers*"
+                                 "install and start Docker*"])
+    # Nothing created (no cluster dir, no work dir); the ERROR cycle report says why.
+    assert not (pytester.path / ".pytest-kind").exists()
+    assert not (pytester.path / ".sovereign-e2e").exists()
+    report = next((pytester.path / "r").glob("t*.json")).read_text()
+    assert "needs Docker" in report
 
 
 def test_broken_kubeconfig_is_one_line(pytester: pytest.Pytester) -> None:

@@ -19,6 +19,8 @@ class Attachment:
     # No progress for this long means stuck, on this target (an emulator converges in about
     # a second; a real cluster pulls images for minutes). None: the steps' own defaults.
     stall_after: float | None = None
+    # Bring-up actions, each {name, status, seconds, detail}, for the report's target.
+    setup: list[dict[str, str]] = field(default_factory=list)
 
 
 class Provider(Protocol):

@@ -230,11 +230,21 @@ class StepResult(_Frozen):
         return self.findings[0] if self.findings else None
 
 
+class SetupAction(_Frozen):
+    """One timed action of bringing the target up (the kind target's plan actions)."""
+
+    name: str
+    status: str
+    seconds: float
+    detail: str = ""
+
+
 class Target(_Frozen):
     provider: str
     fqdn: str
     api_server: str | None = None
     details: dict[str, str] = Field(default_factory=dict)
+    setup: list[SetupAction] = Field(default_factory=list)
 
 
 class FirstFailure(_Frozen):
