@@ -107,11 +107,18 @@ def kubectl(kubeconfig: Path) -> Kubectl:
 
 
 @pytest.fixture(scope="session")
-def raw(kubeconfig: Path, emulator: EmulatorThread) -> Iterator[httpx.Client]:
-    """httpx against the API server, verifying its certificate with the kubeconfig's CA."""
-    cluster = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]
+def raw(kubeconfig: Path) -> Iterator[httpx.Client]:
+    """httpx against the API server, verifying its certificate with the kubeconfig's CA.
+
+    Server, CA and bearer token all come from the kubeconfig's current context, so the
+    same fixture serves the emulated API and a real kube-apiserver (tests/oracle/probes).
+    """
+    doc = yaml.safe_load(kubeconfig.read_text())
+    context = next(c["context"] for c in doc["contexts"] if c["name"] == doc["current-context"])
+    cluster = next(c["cluster"] for c in doc["clusters"] if c["name"] == context["cluster"])
+    user = next(u["user"] for u in doc["users"] if u["name"] == context["user"])
     ctx = ssl.create_default_context(
         cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
     with httpx.Client(base_url=cluster["server"], verify=ctx, timeout=60, headers={
-            "Authorization": f"Bearer {emulator.emulator.token}"}) as c:
+            "Authorization": f"Bearer {user['token']}"}) as c:
         yield c

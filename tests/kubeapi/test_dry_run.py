@@ -76,7 +76,7 @@ def test_unknown_dry_run_value_is_invalid(core: client.CoreV1Api, ns: str) -> No
     assert e.value.status == 422
     body = json.loads(e.value.body)
     assert body["message"] == ('CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported '
-                               'value: "Some": supported values: "All"')
+                               'value: ["Some"]: supported values: "All"')
 
 
 def test_kubectl_server_dry_run(kubectl: Kubectl, core: client.CoreV1Api, ns: str) -> None:

@@ -73,7 +73,8 @@ def test_get_deployments_and_services_columns(kubectl: Kubectl, apps: client.App
                                               core: client.CoreV1Api, ns: str) -> None:
     apps.create_namespaced_deployment(ns, _deployment("api", 2))
     core.create_namespaced_service(ns, {"metadata": {"name": "api"}, "spec": {
-        "selector": {"app": "api"}, "ports": [{"port": 80}, {"port": 443}]}})
+        "selector": {"app": "api"},
+        "ports": [{"name": "http", "port": 80}, {"name": "https", "port": 443}]}})
     deploy = _rows(kubectl.out("get", "deployments", "-n", ns))
     assert deploy[0] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
     assert deploy[1][:4] == ["api", "0/2", "0", "0"]
@@ -144,7 +145,11 @@ def test_auth_can_i_and_whoami(kubectl: Kubectl) -> None:
                        "-A").strip() == "yes"
     rules = kubectl.out("auth", "can-i", "--list")
     assert "*.*" in rules
-    assert "kubernetes-admin" in kubectl.out("auth", "whoami")
+    # The user's name is the server's own (the emulated API's or the oracle's token user).
+    whoami = _rows(kubectl.out("auth", "whoami"))
+    assert whoami[0] == ["ATTRIBUTE", "VALUE"] and whoami[1][0] == "Username"
+    groups = next(row for row in whoami if row[0] == "Groups")
+    assert groups[-1].endswith("system:authenticated]")
 
 
 def test_get_watch_prints_new_rows(kubectl: Kubectl, core: client.CoreV1Api, ns: str) -> None:

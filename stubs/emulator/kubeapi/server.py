@@ -100,13 +100,14 @@ def _dry_run(request: web.Request, from_body: list[str] | None = None) -> bool:
     From the query, or from a DeleteOptions body (`from_body`).
     """
     values = request.query.getall("dryRun", []) if from_body is None else list(from_body)
-    for value in values:
-        if value != "All":
-            kind = OPTIONS_KIND.get(request.method, "CreateOptions")
-            raise errors.invalid_causes(kind, "", [{
-                "reason": "FieldValueNotSupported", "field": "dryRun",
-                "message": f'Unsupported value: "{value}": supported values: "All"'}],
-                group="meta.k8s.io")
+    if any(value != "All" for value in values):
+        # The real server reports the whole list, Go-quoted: `Unsupported value: ["Some"]`.
+        kind = OPTIONS_KIND.get(request.method, "CreateOptions")
+        listed = "[" + " ".join(json.dumps(v) for v in values) + "]"
+        raise errors.invalid_causes(kind, "", [{
+            "reason": "FieldValueNotSupported", "field": "dryRun",
+            "message": f'Unsupported value: {listed}: supported values: "All"'}],
+            group="meta.k8s.io")
     return bool(values)
 
 

@@ -16,6 +16,7 @@ from tests.kubeapi.conftest import (  # noqa: F401  (fixtures, found by pytest b
     kubectl,
     new_namespace,
     ns,
+    raw,
 )
 
 
