@@ -76,7 +76,7 @@ def test_cluster_name_default_and_override(tmp_path: Path) -> None:
     named = Settings(sovereign="kind", cycle="t9", report_dir=tmp_path, kind_cluster="mine")
     plan = KindProvider(named, runtime=NoRuntime()).plan()
     assert plan.cluster == "mine"
-    create = plan.action("cluster").commands[2].argv
+    create = plan.action("cluster").commands[3].argv
     assert "--name=mine" in create and "--config" in create
 
 

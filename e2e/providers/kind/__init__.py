@@ -24,7 +24,7 @@ from ...report.store import next_cycle_id
 from ..base import Attachment
 from . import manifests as m
 from .containers import ContainerRuntime, RunningContainer, TestcontainersRuntime
-from .kit import assemble_kit, kit_source
+from .kit import assemble_kit, kit_source, shown_path
 from .plan import (
     GIT_TOKEN_ENV,
     GITEA_ADMIN,
@@ -133,7 +133,7 @@ class KindProvider:
         before = self._run(action.commands[0], deadline, capture=True)
         existed = self.cluster in before.split()
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        config = Path(action.commands[2].argv[-1])
+        config = Path(action.commands[3].argv[-1])
         config.write_text(kind_config_text(plan, self.versions.kind_node_image))
         # pytest-kind 22.11 downloads kind v0.17.0 / kubectl v1.25.3 unless told otherwise:
         # the binaries on PATH win, else it fetches our pins.
@@ -142,9 +142,11 @@ class KindProvider:
                                     image=self.versions.kind_node_image,
                                     kind_path=tools.kind, kubectl_path=tools.kubectl)
         self._cluster_created = not existed  # from here on, teardown may delete it
-        self.commands.append(action.commands[1].argv)  # pytest-kind's own `kind get`
+        if existed:  # pytest-kind reads the kubeconfig of a cluster it did not create
+            self._run(action.commands[1], deadline)
+        self.commands.append(action.commands[2].argv)  # pytest-kind's own `kind get`
         if not existed:
-            self.commands.append(action.commands[2].argv)
+            self.commands.append(action.commands[3].argv)
         self._kind.create(config_file=config)
         from ...kube.client import KubeClient, load_api_client
 
@@ -154,7 +156,7 @@ class KindProvider:
         note = wait_api(self._kube, deadline)
         if existed:
             return f"re-used the existing cluster {self.cluster} (never deleted); {note}"
-        self._run(action.commands[3], deadline)
+        self._run(action.commands[4], deadline)
         return f"created {self.cluster}; {note}"
 
     def _do_gateway_api_crds(self, action: Action, plan: KindPlan, deadline: float) -> str:
@@ -223,7 +225,7 @@ class KindProvider:
         repo_dir = Path(action.commands[0].cwd or "")
         assemble_kit(kit_path, subpath, repo_dir)
         self._commands_then_waits(action, deadline)
-        return f"{kit_path} pushed as {KIT_REPO} (path ./clusters/kind)"
+        return f"{shown_path(kit_path)} pushed as {KIT_REPO} (path ./clusters/kind)"
 
     def _do_gateway_address(self, action: Action, plan: KindPlan, deadline: float) -> str:
         if self.settings.gateway_url:

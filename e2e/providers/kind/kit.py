@@ -34,6 +34,15 @@ def kit_source(settings: Settings) -> tuple[Path, str]:
     return kit, DEFAULT_KIT_SUBPATH
 
 
+def shown_path(path: Path) -> str:
+    """A kit path as plans and reports show it: the harness's own copy relative to the
+    checkout (so a plan reads the same on every machine), a user's path as given."""
+    try:
+        return str(path.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def assemble_kit(kit: Path, subpath: str, repo_dir: Path) -> None:
     """repo_dir := the kit at `subpath` plus the kind profile at clusters/kind/."""
     if repo_dir.exists():

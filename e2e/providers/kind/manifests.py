@@ -121,8 +121,8 @@ def flux_install_url(version: str) -> str:
     return f"https://github.com/fluxcd/flux2/releases/download/{version}/install.yaml"
 
 
-FLUX_CONTROLLERS = ("source-controller", "kustomize-controller", "helm-controller",
-                    "notification-controller")
+# The controllers the bootstrap-kit needs (notification-controller is installed, not awaited).
+FLUX_CONTROLLERS = ("source-controller", "kustomize-controller", "helm-controller")
 
 
 def flux_sources(repo_url: str, path: str, substitute: dict[str, str],

@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from . import manifests as m
+from .kit import shown_path
 from .versions import Versions
 
 Tool = Literal["kind", "kubectl", "helm", "git", "container", "http"]
@@ -51,6 +52,8 @@ class Command(_Frozen):
     stdin: str | None = None  # a manifest or values file, fed on stdin (never a temp path)
     cwd: str | None = None
     user: str | None = None  # for `container` commands: the user to exec as
+    # Run only for a cluster this run creates ("new") or re-uses ("existing"); None: always.
+    only_for: Literal["new", "existing"] | None = None
 
 
 class Wait(_Frozen):
@@ -92,10 +95,14 @@ class KindPlan(_Frozen):
     def action(self, name: str) -> Action:
         return next(a for a in self.actions if a.name == name)
 
-    def subprocess_argv(self, values: dict[str, str] | None = None) -> list[list[str]]:
-        """The kind/kubectl/helm/git argv, in order, with late values filled in."""
+    def subprocess_argv(self, values: dict[str, str] | None = None, *,
+                        existing: bool = False) -> list[list[str]]:
+        """The kind/kubectl/helm/git argv, in order, with late values filled in, for a new
+        cluster or (existing=True) a re-used one."""
+        skip = "new" if existing else "existing"
         return [[resolve(a, values or {}) for a in c.argv] for act in self.actions
-                for c in act.commands if c.tool in ("kind", "kubectl", "helm", "git")]
+                for c in act.commands
+                if c.tool in ("kind", "kubectl", "helm", "git") and c.only_for != skip]
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=2) + "\n"
@@ -122,12 +129,13 @@ class PlanInputs:
 
 
 def _kubectl_apply(kubeconfig: str, *, url: str | None = None,
-                   stdin: str | None = None) -> Command:
+                   stdin: str | None = None,
+                   only_for: Literal["new", "existing"] | None = None) -> Command:
     # Server-side apply with our field manager: ownership is visible in managedFields, and
     # CRDs re-applied over an older install take over the fields (--force-conflicts).
     argv = ["kubectl", "--kubeconfig", kubeconfig, "apply", "--server-side",
             f"--field-manager={m.FIELD_MANAGER}", "--force-conflicts", "-f", url or "-"]
-    return Command(tool="kubectl", argv=argv, stdin=stdin)
+    return Command(tool="kubectl", argv=argv, stdin=stdin, only_for=only_for)
 
 
 def build_plan(inp: PlanInputs) -> KindPlan:
@@ -145,13 +153,18 @@ def build_plan(inp: PlanInputs) -> KindPlan:
             # Ours (was it there before? then it is re-used and never deleted), then
             # pytest-kind's own check and its create (skipped for an existing cluster).
             Command(tool="kind", argv=["kind", "get", "clusters"]),
+            # A re-used cluster's kubeconfig, written where pytest-kind reads it.
+            Command(tool="kind", argv=["kind", "export", "kubeconfig", f"--name={inp.cluster}",
+                                       f"--kubeconfig={kubeconfig}"],
+                    only_for="existing"),
             Command(tool="kind", argv=["kind", "get", "clusters"]),
             Command(tool="kind", argv=["kind", "create", "cluster", f"--name={inp.cluster}",
                                        f"--kubeconfig={kubeconfig}",
                                        f"--image={v.kind_node_image}",
                                        "--config", config_file],
-                    stdin=None),
-            _kubectl_apply(kubeconfig, stdin=m.dump(m.marker(inp.cluster, inp.cycle))),
+                    only_for="new"),
+            _kubectl_apply(kubeconfig, stdin=m.dump(m.marker(inp.cluster, inp.cycle)),
+                           only_for="new"),
         ],
         waits=[Wait(kind="api", target=kubeconfig,
                     description="the API server answers /version")],
@@ -282,7 +295,7 @@ def build_plan(inp: PlanInputs) -> KindPlan:
         versions={"kind": v.kind, "kindNodeImage": v.kind_node_image, "kubectl": v.kubectl,
                   "gatewayAPI": v.gateway_api, "cilium": v.cilium.version, "flux": v.flux,
                   "giteaImage": v.gitea_image, "newapiImage": v.newapi_image,
-                  "bootstrapKit": f"{inp.kit_path} -> {inp.kit_subpath}"},
+                  "bootstrapKit": f"{shown_path(inp.kit_path)} -> {inp.kit_subpath}"},
         late_values=LATE_VALUES,
         actions=[cluster, crds, cilium, lb, containers, services, flux, kit, gateway])
 
@@ -313,7 +326,9 @@ def render_text(plan: KindPlan) -> str:
             where = f" (in {cmd.cwd})" if cmd.cwd else ""
             prefix = {"container": f"exec (as {cmd.user}) in ", "http": "HTTP "}.get(
                 cmd.tool, "$ ")
-            out.append(f"   {prefix}{' '.join(cmd.argv)}{where}")
+            only = {"new": " (only for a cluster this run creates)",
+                    "existing": " (only for a re-used cluster)"}.get(cmd.only_for or "", "")
+            out.append(f"   {prefix}{' '.join(cmd.argv)}{where}{only}")
             if cmd.stdin:
                 out += ["     | " + line for line in cmd.stdin.rstrip().splitlines()]
         for w in act.waits:

@@ -78,7 +78,7 @@ def wait_workload(kube: KubeClient, target: str, deadline: float) -> str:
         obj = view.get(f"{ns}/{name}")
         if obj is None:
             return False, f"{target} not created yet"
-        ready, why = workload_ready(obj)
+        ready, why = workload_ready({**obj, "kind": kind})  # list items carry no kind
         return ready, f"{target} {why}"
     return watch_until(kube, WORKLOADS[kind], ns, check, deadline, target)
 

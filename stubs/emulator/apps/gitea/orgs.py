@@ -83,7 +83,8 @@ async def get_org(request: web.Request) -> web.Response:
     return web.json_response(org_json(org, root_url(request, request.app[CONFIG_KEY].root_url)))
 
 
-async def _create_repo_in(request: web.Request, org: Account) -> web.Response:
+async def _create_repo_in(request: web.Request, org: Account, *,
+                          own: bool = False) -> web.Response:
     config, db = request.app[CONFIG_KEY], request.app[DB_KEY]
     doer = get_auth(request).doer
     assert doer is not None
@@ -96,9 +97,9 @@ async def _create_repo_in(request: web.Request, org: Account) -> web.Response:
         default_branch = string(body, "default_branch", "DefaultBranch", max_size=100)
     except BindError as e:
         return api_error(request, 422, str(e), config.root_url)
-    if not _visible(org, doer):
+    if not own and not _visible(org, doer):
         return not_found(request, config.root_url, "HasOrgOrUserVisible")
-    if not (doer.is_admin or doer.id in org.owners):
+    if not own and not (doer.is_admin or doer.id in org.owners):
         return api_error(request, 403, "Given user is not allowed to create repository in "
                          f"organization {org.name}.", config.root_url)
     if problem := name_problem(name):
@@ -123,6 +124,17 @@ async def create_org_repo(request: web.Request) -> web.Response:
     if denied := guard(request, (), token=True):
         return denied
     return await _create_repo_in(request, org)
+
+
+async def create_user_repo(request: web.Request) -> web.Response:
+    """POST /user/repos (CreateUserRepo): a repository owned by the signed-in user."""
+    if denied := guard(request, ("repository",), token=True):
+        return denied
+    doer = get_auth(request).doer
+    assert doer is not None
+    owner = request.app[DB_KEY].account(doer.name)
+    assert owner is not None  # the signed-in user's own account
+    return await _create_repo_in(request, owner, own=True)
 
 
 async def create_org_repo_deprecated(request: web.Request) -> web.Response:
@@ -163,5 +175,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/orgs", create_org)
     app.router.add_get("/api/v1/orgs/{org}", get_org)
     app.router.add_post("/api/v1/orgs/{org}/repos", create_org_repo)
+    app.router.add_post("/api/v1/user/repos", create_user_repo)
     app.router.add_post("/api/v1/org/{org}/repos", create_org_repo_deprecated)
     app.router.add_get("/api/v1/repos/{owner}/{repo}", get_repo)
