@@ -11,6 +11,7 @@ afterwards and the password is printed once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -134,7 +135,5 @@ class ProcessRuntime:
 def _kill(pid: int) -> None:
     if pid <= 0:  # no process of its own (killpg(0) would signal our own group)
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
