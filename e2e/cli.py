@@ -306,7 +306,21 @@ def _plan(args: argparse.Namespace) -> int:
     except ConfigError as e:
         raise CliError(str(e)) from None
     sys.stdout.write(plan.to_json() if args.format == "json" else plan.to_text())
+    sys.stdout.flush()
+    # The plan is for reading anywhere; whether this machine can run it is one line more.
+    from e2e.providers.kind.containers import TestcontainersRuntime
+    from e2e.providers.kind.prereqs import check_prerequisites
+
+    try:
+        check_prerequisites(TestcontainersRuntime().problem())
+    except ConfigError as e:
+        print(f"sovereign-e2e: this machine cannot run the plan: {e}", file=sys.stderr)
+        return PREREQUISITE_MISSING
     return 0
+
+
+# `plan` printed the plan, but a prerequisite of running it is missing here.
+PREREQUISITE_MISSING = 3
 
 
 class _NoRuntime:

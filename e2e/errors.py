@@ -2,6 +2,7 @@
 
     E2EError
     ├── ConfigError              bad option, env var, file: the user must fix input
+    │   └── PrerequisiteMissing  the machine lacks what the target needs
     ├── ProviderError            a target could not be brought up or attached
     │   ├── ClusterCreateError
     │   └── ClusterUnreachable
@@ -23,6 +24,12 @@ class E2EError(Exception):
 
 class ConfigError(E2EError):
     """Invalid input: the message names the problem, where it came from, and the fix."""
+
+
+class PrerequisiteMissing(ConfigError):
+    """The machine cannot run the target (no Docker, a tool not on PATH): one line naming
+    it and how to install it, raised before anything is created (the cycle's ERROR report
+    records it, so the night still reaches history)."""
 
 
 class ProviderError(E2EError):

@@ -20,6 +20,7 @@ from .config import PROVIDERS, Settings, resolve
 from .errors import ConfigError, E2EError
 from .journey.model import Step
 from .journey.steps import STEP_IDS, STEPS
+from .providers import provider_for
 from .report.model import StepResult, StepStatus
 from .session import JourneySession
 
@@ -62,6 +63,12 @@ def _pytest_kind_defines_kubeconfig(pluginmanager: pytest.PytestPluginManager) -
     if pluginmanager.is_blocked("pytest-kind"):
         return False
     return importlib.util.find_spec("pytest_kind") is not None
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -209,7 +216,7 @@ def _setup_failure_line(session: JourneySession, error: E2EError) -> str:
     """One line: what failed, the problem, the fix, and where the ERROR report went."""
     failure = session.setup_error
     problem = " ".join(str(error).split())
-    line = f"sovereign-e2e: cannot {failure.action if failure else 'start'}: {problem}"
+    line = f"sovereign-e2e: cannot {failure.action if failure else session.action}: {problem}"
     # A ConfigError names its fix by contract; other errors (an unreachable API) get the
     # action's hint.
     if failure is not None and failure.hint and not isinstance(error, ConfigError):
@@ -235,7 +242,10 @@ def _start_session(config: pytest.Config) -> JourneySession | str:
             waits(step, elapsed, waiting_for)
             live(step, elapsed, waiting_for)
 
-    session = JourneySession(_settings(config), on_progress=on_progress)
+    settings = _settings(config)
+    runtime = config.hook.pytest_sovereign_container_runtime(config=config)
+    session = JourneySession(settings, on_progress=on_progress,
+                             provider=provider_for(settings, container_runtime=runtime))
     try:
         session.start()
     except E2EError as e:

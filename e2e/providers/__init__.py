@@ -7,12 +7,20 @@ journey then speaks only the Kubernetes API and HTTP.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..config import Settings
 from ..errors import ConfigError
 from .base import Attachment, Provider
 
+if TYPE_CHECKING:
+    from .kind.containers import ContainerRuntime
 
-def provider_for(settings: Settings) -> Provider:
+
+def provider_for(settings: Settings, *,
+                 container_runtime: ContainerRuntime | None = None) -> Provider:
+    """The target's provider. `container_runtime` (kind only; None: testcontainers) comes
+    from the `pytest_sovereign_container_runtime` hook (e2e/hookspecs.py)."""
     if settings.sovereign == "emulated":
         from .emulated import EmulatedProvider
 
@@ -24,7 +32,7 @@ def provider_for(settings: Settings) -> Provider:
     if settings.sovereign == "kind":
         from .kind import KindProvider
 
-        return KindProvider(settings)
+        return KindProvider(settings, runtime=container_runtime)
     raise ConfigError(f"unknown --sovereign {settings.sovereign!r}")
 
 

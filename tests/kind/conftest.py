@@ -38,7 +38,13 @@ class FakeWorld:
         return {"PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
                 "FAKE_TOOLS_DIR": str(self.state),
                 "FAKE_REAL_KUBECTL": shutil.which("kubectl") or "kubectl",
-                "FAKE_REAL_GIT": shutil.which("git") or "git"}
+                "FAKE_REAL_GIT": shutil.which("git") or "git",
+                # For a run in a subprocess: the runtime's state (fake_runtime_plugin.py)
+                # and the stand-ins' package.
+                "FAKE_CONTAINERS_DIR": str(self.runtime.state),
+                "PYTHONPATH": os.pathsep.join(p for p in (str(REPO),
+                                                          os.environ.get("PYTHONPATH"))
+                                              if p)}
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...errors import ConfigError
+from ...errors import PrerequisiteMissing
 
 INSTALL = {
     "kind": "install kind v0.27.0: `go install sigs.k8s.io/kind@v0.27.0` or "
@@ -19,8 +19,7 @@ DOCKER_FIX = ("install and start Docker (https://docs.docker.com/engine/install/
               "sure `docker info` works for this user")
 
 
-class PrerequisiteMissing(ConfigError):
-    """One line: what is missing and how to install it."""
+__all__ = ["PrerequisiteMissing", "Tools", "check_prerequisites"]
 
 
 @dataclass(frozen=True)
