@@ -83,10 +83,29 @@ class Controller:
     async def start(self, emulator: Emulator) -> None:
         self.emulator = emulator
         await self.setup()
+        self._watched: set[tuple[str, str]] = set()
+        self._watch_new_types()
+        # A type that a CRD serves later (Cilium's operator registering its CRDs, Flux
+        # installed into a bare cluster) is watched from then on, as an informer started
+        # by a controller on "CRD established" would.
+        crds = self.store.registry.get("apiextensions.k8s.io", "v1",
+                                       "customresourcedefinitions")
+        if crds is not None:
+            self._tasks.append(asyncio.create_task(self._pump_crds(self.store.watch(crds)),
+                                                   name=f"{self.name}-crds"))
+        self._tasks.append(asyncio.create_task(self._worker(), name=f"{self.name}-worker"))
+
+    def _watch_new_types(self) -> None:
         for rt in self.watches():
+            if rt.key in self._watched:
+                continue
+            self._watched.add(rt.key)
             sub = self.store.watch(rt)
             self._tasks.append(asyncio.create_task(self._pump(sub), name=f"{self.name}-watch"))
-        self._tasks.append(asyncio.create_task(self._worker(), name=f"{self.name}-worker"))
+
+    async def _pump_crds(self, sub: Any) -> None:
+        async for _event in sub:
+            self._watch_new_types()
 
     async def _pump(self, sub: Any) -> None:
         async for event in sub:

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..kubeapi.resources import ResourceType
 from ..kubeapi.store import WatchEvent, now_iso
+from . import lbipam
 from .base import Controller, Key
 from .routechecks import (
     BACKEND_CHECKS,
@@ -84,6 +85,7 @@ class GatewayAPIController(Controller):
     def __init__(self, cilium_version: str | None = None) -> None:
         super().__init__()
         self._version = cilium_version
+        self._lb: dict[tuple[str, str], str] = {}  # Gateway -> its LB-IPAM address
 
     @property
     def cilium_version(self) -> str:
@@ -114,6 +116,11 @@ class GatewayAPIController(Controller):
         # here ("Required GatewayAPI resources are not found": no controllers at all).
         if self.gw_rt("grpcroutes") is None or self.gw_rt("tlsroutes", "v1alpha2") is None:
             return ()
+        # LB-IPAM's pools and L2 policies, once Cilium's operator has registered them.
+        for plural in ("ciliumloadbalancerippools", "ciliuml2announcementpolicies"):
+            rt = self.store.registry.get(lbipam.GROUP, lbipam.VERSION, plural)
+            if rt is not None:
+                out.append(rt)
         return out
 
     def keys_for(self, event: WatchEvent) -> Iterable[Key]:
@@ -148,9 +155,34 @@ class GatewayAPIController(Controller):
             meta = route["metadata"]
             self._write_status("httproutes", route,
                                {"parents": new_status[(meta["namespace"], meta["name"])]})
-        for gw in our_gateways.values():
-            self._gateway_status(gw, routes, new_status, namespaces, grants)
+        lb = await self._load_balancer(our_gateways)
+        for key, gw in our_gateways.items():
+            self._gateway_status(gw, routes, new_status, namespaces, grants,
+                                 GATEWAY_ADDRESS if lb is None else lb.get(key))
         return None
+
+    async def _load_balancer(self, gateways: dict[tuple[str, str], Obj]
+                             ) -> dict[tuple[str, str], str] | None:
+        """Gateway -> address. None: no LB-IPAM pool, the emulated Sovereign's loopback
+        address for every Gateway; an empty mapping entry: none free in the pools."""
+        if not lbipam.pool_addresses(self.store):
+            self._lb = {}
+            return None
+        self._lb = lbipam.assign(self.store, sorted(gateways), self._lb)
+        if lbipam.announced(self.store):
+            for key, address in self._lb.items():
+                for listener in (gateways[key].get("spec") or {}).get("listeners") or []:
+                    if listener.get("protocol") == "HTTP" and listener.get("port"):
+                        await self._announce(address, int(listener["port"]))
+        return {k: v for k, v in self._lb.items()}
+
+    async def _announce(self, address: str, port: int) -> None:
+        from ..gateway import GatewayProxy
+
+        assert self.emulator is not None
+        for component in self.emulator.components:
+            if isinstance(component, GatewayProxy):
+                await component.listen(address, port)
 
     # ---- GatewayClass -----------------------------------------------------------------------
     def _class_status(self, gwc: Obj) -> None:
@@ -299,7 +331,7 @@ class GatewayAPIController(Controller):
 
     def _gateway_status(self, gw: Obj, routes: list[Obj],
                         parents: dict[tuple[str, str], list[Obj]], namespaces: dict[str, Obj],
-                        grants: list[Obj]) -> None:
+                        grants: list[Obj], address: str | None = GATEWAY_ADDRESS) -> None:
         gen = gw["metadata"].get("generation", 1)
         prev_status = gw.get("status") or {}
         prev_listeners = {ls.get("name"): ls for ls in prev_status.get("listeners") or []}
@@ -328,7 +360,7 @@ class GatewayAPIController(Controller):
             conds = [_cond(prev, "Accepted", "True", "Accepted",
                            "Gateway successfully scheduled", gen),
                      _cond(prev, "Programmed", "True", "Programmed", programmed, gen)]
-            addresses = [{"type": "IPAddress", "value": GATEWAY_ADDRESS}]
+            addresses = [{"type": "IPAddress", "value": address}] if address else []
         status = {"addresses": addresses, "conditions": conds, "listeners": listeners}
         self._write_status("gateways", gw, status)
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sovereign.emulator.gateway")
 
+LOOPBACK_HOST = "127.0.0.1"  # the emulator serves on loopback
 DEFAULT_GATEWAY = GatewayRef("kube-system", "cilium-gateway")
 NO_HEALTHY_UPSTREAM = "no healthy upstream"
 CONNECT_FAILURE = ("upstream connect error or disconnect/reset before headers. "
@@ -51,6 +52,8 @@ class GatewayProxy:
         self.emulator: Emulator | None = None
         self.dns: ClusterDNS | None = None
         self.client: httpx.AsyncClient | None = None
+        self._runner: web.AppRunner | None = None
+        self._extra: set[tuple[str, int]] = set()  # load-balancer addresses served too
 
     async def start(self, emulator: Emulator) -> None:
         self.emulator = emulator
@@ -58,12 +61,38 @@ class GatewayProxy:
         self.client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
         app = web.Application(client_max_size=64 * 1024**2)
         app.router.add_route("*", "/{tail:.*}", self.handle)
-        emulator.gateway_url = await emulator.serve(app, self.port)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        emulator.gateway_url = await self._site(LOOPBACK_HOST, self.port)
+
+    async def _site(self, host: str, port: int) -> str:
+        assert self._runner is not None
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = site._server.sockets[0].getsockname()  # type: ignore[union-attr]
+        return f"http://{host}:{bound[1]}"
+
+    async def listen(self, address: str, port: int) -> None:
+        """Serve the Gateway also at a load-balancer address (LB-IPAM plus an L2
+        announcement, controllers/lbipam.py). Idempotent; a port this process may not bind
+        (below 1024 without the privilege) is logged and the address stays unreachable,
+        as an address nobody announces would."""
+        if (address, port) in self._extra:
+            return
+        self._extra.add((address, port))
+        try:
+            await self._site(address, port)
+        except OSError as e:
+            log.warning("gateway: cannot listen on %s:%d: %s", address, port, e)
 
     async def stop(self) -> None:
         if self.client is not None:
             await self.client.aclose()
             self.client = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self._extra.clear()
 
     # ---- routing ----------------------------------------------------------------------------
     def _rt(self, group: str, version: str, plural: str) -> Any:
