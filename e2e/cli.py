@@ -56,6 +56,10 @@ def _build_parser() -> argparse.ArgumentParser:
                     help=f"where to write the kubeconfig (default: {DEFAULT_KUBECONFIG})")
     up.add_argument("--fqdn", default="sovereign.test",
                     help="the Sovereign's FQDN (default: sovereign.test)")
+    up.add_argument("--bare", action="store_true",
+                    help="a bare cluster, as `kind create cluster` leaves one: no CRDs but "
+                         "the platform's, no Sovereign; install the rest with kubectl, "
+                         "helm and Flux")
     up.add_argument("--overlay", type=Path, action="append", default=[], metavar="DIR",
                     help="overlay directory (DIR/kustomization.yaml: extra manifests and "
                          "patches) applied to the default Sovereign; repeatable")
@@ -269,7 +273,10 @@ async def _emulator_up(args: argparse.Namespace) -> int:
         if not (overlay / "kustomization.yaml").is_file():
             raise CliError(f"--overlay {overlay}: no kustomization.yaml there; pass a "
                            "directory holding one (see README, Overlays)")
-    emulator = build_emulator(fqdn=args.fqdn, overlays=args.overlay)
+    if args.bare and args.overlay:
+        raise CliError("emulator up: --bare and --overlay do not go together (an overlay "
+                       "changes the default Sovereign, which --bare does not apply)")
+    emulator = build_emulator(fqdn=args.fqdn, overlays=args.overlay, bare=args.bare)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

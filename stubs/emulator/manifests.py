@@ -34,7 +34,7 @@ def substitute(text: str, variables: Mapping[str, str]) -> str:
     return _VAR.sub(lambda m: variables.get(m.group(1), m.group(2) or ""), text)
 
 
-def _substitute_doc(doc: Doc, variables: Mapping[str, str]) -> Doc:
+def substitute_doc(doc: Doc, variables: Mapping[str, str]) -> Doc:
     def walk(v: Any) -> Any:
         if isinstance(v, str):
             return substitute(v, variables)
@@ -80,7 +80,7 @@ def build(manifests_dir: Path | None = DEFAULT_MANIFESTS_DIR, overlays: Sequence
     docs = load_base(manifests_dir) if manifests_dir is not None else []
     for overlay in overlays:
         docs = apply_overlay(docs, Path(overlay))
-    return [_substitute_doc(d, variables or {}) for d in docs]
+    return [substitute_doc(d, variables or {}) for d in docs]
 
 
 def apply_docs(store: Store, docs: Sequence[Doc]) -> None:

@@ -8,6 +8,7 @@ pod only if the cluster objects say it should.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 from dataclasses import dataclass, field
 
@@ -29,5 +30,19 @@ class PodNetwork:
             del self._routes[key]
 
     def resolve(self, ip: str, port: int) -> str | None:
-        """Loopback base URL for ip:port, or None when nothing listens there."""
+        """Loopback base URL for ip:port, or None when nothing listens there. An address
+        outside the pod network (a container on kind's Docker network, which a
+        selector-less Service's EndpointSlice names) is routed off the node as is."""
+        if not _in_pod_network(ip):
+            return f"http://{ip}:{port}"
         return self._routes.get((ip, port))
+
+
+POD_NETWORK = ipaddress.ip_network("10.244.0.0/16")  # kind's default podSubnet
+
+
+def _in_pod_network(ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip) in POD_NETWORK
+    except ValueError:
+        return True  # not an address: nothing to route to

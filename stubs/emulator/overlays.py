@@ -59,7 +59,7 @@ def _object_id(doc: Doc) -> str:
     return f"{doc.get('kind', '?')}/{ns}{meta.get('name', '?')}"
 
 
-def _matches(doc: Doc, target: dict[str, Any]) -> bool:
+def matches(doc: Doc, target: dict[str, Any]) -> bool:
     meta = doc.get("metadata") or {}
     if target.get("kind") and doc.get("kind") != target["kind"]:
         return False
@@ -68,7 +68,7 @@ def _matches(doc: Doc, target: dict[str, Any]) -> bool:
     return not (target.get("namespace") and meta.get("namespace") != target["namespace"])
 
 
-def _patch_body(where: str, entry: dict[str, Any], root: Path) -> Any:
+def patch_body(where: str, entry: dict[str, Any], root: Path) -> Any:
     if "path" in entry:
         docs = _read_yaml_docs(root / str(entry["path"]))
         if len(docs) != 1:
@@ -83,7 +83,7 @@ def _patch_body(where: str, entry: dict[str, Any], root: Path) -> Any:
         raise OverlayError(f"{where}: invalid YAML: {' '.join(str(e).split())}") from None
 
 
-def _apply_patch(doc: Doc, body: Any, where: str) -> Doc:
+def apply_patch(doc: Doc, body: Any, where: str) -> Doc:
     try:
         if isinstance(body, list):
             out = json_patch(doc, body)
@@ -119,12 +119,12 @@ def apply_overlay(docs: Sequence[Doc], overlay: Path) -> list[Doc]:
         if not isinstance(entry, dict) or not isinstance(entry.get("target"), dict):
             raise OverlayError(f"{where}: needs a `target` mapping (kind, name, namespace)")
         target = entry["target"]
-        body = _patch_body(where, entry, overlay)
-        hits = [n for n, d in enumerate(out) if _matches(d, target)]
+        body = patch_body(where, entry, overlay)
+        hits = [n for n, d in enumerate(out) if matches(d, target)]
         if not hits:
             ns = f"{target['namespace']}/" if target.get("namespace") else ""
             raise OverlayError(f"{where}: target {target.get('kind', '?')}/{ns}"
                                f"{target.get('name', '?')} not found")
         for n in hits:
-            out[n] = _apply_patch(out[n], body, where)
+            out[n] = apply_patch(out[n], body, where)
     return out

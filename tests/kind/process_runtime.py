@@ -28,6 +28,7 @@ from e2e.providers.kind.containers import ExecResult
 from e2e.providers.kind.plan import ContainerSpec
 
 REPO = Path(__file__).resolve().parents[2]
+CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 APPS = {"gitea/gitea": "gitea", "sovereign-e2e/newapi-stub": "newapi"}
 
 
@@ -44,7 +45,8 @@ class ProcessContainer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "stubs.emulator.apps", app, "--host", self._ip,
              "--port", str(self.spec.ports[0])], cwd=REPO,
-            env={**os.environ, **self.env}, stdout=subprocess.DEVNULL,
+            # An image's own PATH: the stand-in tools on the runner's PATH are not in it.
+            env={**os.environ, "PATH": CONTAINER_PATH, **self.env}, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)
         self.runtime.registry_put(self.name, {"labels": self.spec.labels,
                                               "pid": self.proc.pid})

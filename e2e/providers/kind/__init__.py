@@ -176,6 +176,10 @@ class KindProvider:
 
         self._values["NEWAPI_ADMIN_SECRET"] = secrets.token_urlsafe(24)
         self._values["NEWAPI_SIGNING_KEY"] = secrets.token_urlsafe(32)
+        env = os.environ
+        self._values["GHCR_DOCKERCONFIG"] = m.ghcr_dockerconfig(
+            env.get("SOVEREIGN_E2E_GHCR_USERNAME") or env.get("GITHUB_ACTOR"),
+            env.get("SOVEREIGN_E2E_GHCR_TOKEN") or env.get("GITHUB_TOKEN"))
         for spec in action.containers:
             labels = self.runtime.labels_of(spec.name)
             if labels is not None:

@@ -117,8 +117,33 @@ def secret(ns: str, name: str, data: dict[str, str]) -> Obj:
             "metadata": {"name": name, "namespace": ns}, "stringData": data}
 
 
-def flux_install_url(version: str) -> str:
-    return f"https://github.com/fluxcd/flux2/releases/download/{version}/install.yaml"
+def reflected(obj: Obj, namespaces: str) -> Obj:
+    """With the reflector annotations bp-newapi's chart puts on its signing-key Secret."""
+    prefix = "reflector.v1.k8s.emberstack.com/"
+    obj["metadata"]["annotations"] = {
+        f"{prefix}reflection-allowed": "true",
+        f"{prefix}reflection-allowed-namespaces": namespaces,
+        f"{prefix}reflection-auto-enabled": "true",
+        f"{prefix}reflection-auto-namespaces": namespaces}
+    return obj
+
+
+def pull_secret(ns: str, name: str, dockerconfig_b64: str) -> Obj:
+    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+            "metadata": {"name": name, "namespace": ns},
+            "data": {".dockerconfigjson": dockerconfig_b64}}
+
+
+def ghcr_dockerconfig(username: str | None, token: str | None) -> str:
+    """base64 of a dockerconfigjson for ghcr.io: with credentials when given, otherwise an
+    entry without any (anonymous pulls, which public packages allow)."""
+    import base64
+    import json
+
+    entry = ({"username": username, "password": token,
+              "auth": base64.b64encode(f"{username}:{token}".encode()).decode()}
+             if username and token else {})
+    return base64.b64encode(json.dumps({"auths": {"ghcr.io": entry}}).encode()).decode()
 
 
 # The controllers the bootstrap-kit needs (notification-controller is installed, not awaited).

@@ -37,9 +37,12 @@ LATE_VALUES = {
                             " (never printed)",
     "NEWAPI_ADMIN_SECRET": "secret: generated for this run (never printed)",
     "NEWAPI_SIGNING_KEY": "secret: generated for this run (never printed)",
+    "GHCR_DOCKERCONFIG": "secret: base64 of the ghcr.io pull config, from "
+                         "SOVEREIGN_E2E_GHCR_USERNAME/SOVEREIGN_E2E_GHCR_TOKEN (else "
+                         "GITHUB_ACTOR/GITHUB_TOKEN, else anonymous) (never printed)",
 }
 SECRET_VALUES = ("GITEA_TOKEN", "GITEA_ADMIN_PASSWORD", "NEWAPI_ADMIN_SECRET",
-                 "NEWAPI_SIGNING_KEY")
+                 "NEWAPI_SIGNING_KEY", "GHCR_DOCKERCONFIG")
 
 
 class _Frozen(BaseModel):
@@ -245,18 +248,32 @@ def build_plan(inp: PlanInputs) -> KindPlan:
              *m.external_service("gitea", "gitea-http", 3000, "${GITEA_IP}"),
              *m.external_service("newapi", "newapi", 3000, "${NEWAPI_IP}")])),
             _kubectl_apply(kubeconfig, stdin=m.dump([
-                m.secret("newapi", "newapi-bp-newapi-token-signing-key",
-                         {"SIGNING_KEY": "${NEWAPI_SIGNING_KEY}",
-                          "ADMIN_SECRET": "${NEWAPI_ADMIN_SECRET}"}),
+                # As bp-newapi's chart makes it (the container stands in for bp-newapi):
+                # reflected to where the platform reads it.
+                m.reflected(m.secret("newapi", "newapi-bp-newapi-token-signing-key",
+                                     {"SIGNING_KEY": "${NEWAPI_SIGNING_KEY}",
+                                      "ADMIN_SECRET": "${NEWAPI_ADMIN_SECRET}"}),
+                            "catalyst-system,sandbox"),
                 m.secret("flux-system", KIT_SECRET,
                          {"username": GITEA_ADMIN, "password": "${GITEA_TOKEN}"}),
                 # The platform finds Gitea's admin here (bp-gitea's chart would make it).
                 m.secret("gitea", "gitea-admin-secret",
-                         {"username": GITEA_ADMIN, "password": "${GITEA_ADMIN_PASSWORD}"})]))],
+                         {"username": GITEA_ADMIN, "password": "${GITEA_ADMIN_PASSWORD}"}),
+                # The chart pull Secret cloud-init creates (the kit's HelmRepositories
+                # and the cutover's step 02 use it).
+                m.pull_secret("flux-system", "ghcr-pull", "${GHCR_DOCKERCONFIG}")]))],
         timeout=60)
     flux = Action(
-        name="flux", title=f"Flux {v.flux}",
-        commands=[_kubectl_apply(kubeconfig, url=m.flux_install_url(v.flux))],
+        name="flux", title=f"Flux {v.flux} with Helm (chart {v.flux_chart.chart} "
+                           f"{v.flux_chart.version}, release flux: bp-flux adopts it)",
+        commands=[
+            Command(tool="helm", argv=["helm", "repo", "add", "fluxcd-community",
+                                       v.flux_chart.repository, "--force-update"]),
+            Command(tool="helm", argv=[
+                "helm", "--kubeconfig", kubeconfig, "upgrade", "--install", "flux",
+                f"fluxcd-community/{v.flux_chart.chart}", "--version", v.flux_chart.version,
+                "--namespace", "flux-system"]),
+        ],
         waits=[Wait(kind="workload", target=f"Deployment/flux-system/{c}",
                     description="Available") for c in m.FLUX_CONTROLLERS],
         timeout=300)
@@ -294,6 +311,7 @@ def build_plan(inp: PlanInputs) -> KindPlan:
         kubeconfig=kubeconfig,
         versions={"kind": v.kind, "kindNodeImage": v.kind_node_image, "kubectl": v.kubectl,
                   "gatewayAPI": v.gateway_api, "cilium": v.cilium.version, "flux": v.flux,
+                  "fluxChart": f"{v.flux_chart.chart} {v.flux_chart.version}",
                   "giteaImage": v.gitea_image, "newapiImage": v.newapi_image,
                   "bootstrapKit": f"{shown_path(inp.kit_path)} -> {inp.kit_subpath}"},
         late_values=LATE_VALUES,

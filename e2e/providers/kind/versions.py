@@ -15,10 +15,13 @@ class _Pins(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-class CiliumPin(_Pins):
+class ChartPin(_Pins):
     chart: str
     repository: str
     version: str
+
+
+CiliumPin = ChartPin  # the name the Cilium pin was first given
 
 
 class Versions(_Pins):
@@ -26,8 +29,9 @@ class Versions(_Pins):
     kind_node_image: str = Field(alias="kindNodeImage")
     kubectl: str
     gateway_api: str = Field(alias="gatewayAPI")
-    cilium: CiliumPin
+    cilium: ChartPin
     flux: str
+    flux_chart: ChartPin = Field(alias="fluxChart")
     gitea_image: str = Field(alias="giteaImage")
     newapi_image: str = Field(alias="newapiImage")
 

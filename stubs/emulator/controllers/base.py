@@ -96,7 +96,11 @@ class Controller:
         self._tasks.append(asyncio.create_task(self._worker(), name=f"{self.name}-worker"))
 
     def _watch_new_types(self) -> None:
-        for rt in self.watches():
+        try:
+            types = list(self.watches())
+        except LookupError:  # a type it needs is not served yet: wait for its CRD
+            return
+        for rt in types:
             if rt.key in self._watched:
                 continue
             self._watched.add(rt.key)

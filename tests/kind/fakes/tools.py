@@ -5,10 +5,10 @@ does what the real tool would do to the emulated world:
 - `kind create cluster` brings up an emulated cluster (`sovereign-e2e emulator up`, a
   process of its own) and writes its kubeconfig; `get clusters` lists them; `delete
   cluster` stops it. The config file is checked the way kind validates it.
-- `helm upgrade --install cilium` registers the CRDs Cilium's operator registers
-  (CiliumLoadBalancerIPPool, CiliumL2AnnouncementPolicy) and Helm's release record.
-- `git` runs the real git, except `push`, which checks the target repository exists in
-  the Gitea stand-in with the credential the helper gives.
+- `helm upgrade --install` applies what the chart would (tests/kind/fakes/*-chart.yaml,
+  with Helm's ownership metadata) and Helm's release record; for Cilium also the CRDs
+  its operator registers (CiliumLoadBalancerIPPool, CiliumL2AnnouncementPolicy).
+- `git` is the real git (it pushes to the Gitea stand-in over git's smart HTTP).
 - `kubectl` is the real kubectl, with upstream URLs served from the emulator's CRD copies
   (no downloads here) and `--validate=false` (the emulated API has no OpenAPI document).
 """
@@ -33,8 +33,12 @@ HERE = Path(__file__).resolve().parent
 URL_FILES = {
     "standard-install.yaml": [CRDS / "gateway-api.yaml"],
     "gateway.networking.k8s.io_tlsroutes.yaml": [CRDS / "gateway-api.yaml"],
-    "install.yaml": [CRDS / "flux-source.yaml", CRDS / "flux-kustomize.yaml",
-                     CRDS / "flux-helm.yaml"],
+}
+# What each chart puts in the cluster (as far as the harness and the emulator look).
+CHARTS = {
+    "cilium/cilium": [HERE / "cilium-chart.yaml"],
+    "fluxcd-community/flux2": [CRDS / "flux-source.yaml", CRDS / "flux-kustomize.yaml",
+                               CRDS / "flux-helm.yaml", HERE / "flux-chart.yaml"],
 }
 
 
@@ -87,7 +91,7 @@ def kind(argv: list[str]) -> None:
         (clusters / f"{name}.json").write_text(json.dumps({"pid": None}))
         log = open(state_dir() / f"{name}.emulator.log", "w")  # noqa: SIM115
         proc = subprocess.Popen(
-            [sys.executable, "-m", "e2e.cli", "emulator", "up", "--kubeconfig",
+            [sys.executable, "-m", "e2e.cli", "emulator", "up", "--bare", "--kubeconfig",
              str(state_dir() / f"{name}.kubeconfig")], cwd=REPO, stdout=subprocess.PIPE,
             stderr=log, text=True, start_new_session=True)
         (clusters / f"{name}.json").write_text(json.dumps({"pid": proc.pid}))
@@ -172,7 +176,25 @@ def helm(argv: list[str]) -> None:
         release = argv[argv.index("--install") + 1]
         ns = opt(argv, "--namespace") or "default"
         values = yaml.safe_load(sys.stdin.read()) if opt(argv, "--values") == "-" else {}
-        if release == "cilium" and values.get("gatewayAPI", {}).get("enabled"):
+        chart = argv[argv.index("--install") + 2]
+        if chart not in CHARTS:
+            fail(f'repo {chart.split("/")[0]} not found')
+        # The chart's objects, with Helm's ownership metadata (what lets a later release
+        # of the same name adopt them).
+        docs = [d for f in CHARTS[chart] for d in yaml.safe_load_all(f.read_text())
+                if d and (d["kind"] != "GatewayClass"
+                          or values.get("gatewayAPI", {}).get("enabled"))]
+        for d in docs:
+            meta = d["metadata"]
+            meta.setdefault("labels", {})["app.kubernetes.io/managed-by"] = "Helm"
+            meta["annotations"] = {"meta.helm.sh/release-name": release,
+                                   "meta.helm.sh/release-namespace": ns}
+        rc = real_kubectl(["--kubeconfig", str(kubeconfig), "apply", "--server-side",
+                           "--validate=false", "--field-manager=helm", "-f", "-"],
+                          yaml.safe_dump_all(docs)).returncode
+        if rc:
+            sys.exit(rc)
+        if chart == "cilium/cilium":  # what Cilium's operator registers when it starts
             rc = real_kubectl(["--kubeconfig", str(kubeconfig), "apply", "--server-side",
                                "--validate=false", "--field-manager=cilium-operator",
                                "-f", str(HERE / "cilium-crds.yaml")]).returncode
@@ -192,20 +214,10 @@ def helm(argv: list[str]) -> None:
     fail(f"fake helm: unsupported {argv}", 2)
 
 
-# ---- git -----------------------------------------------------------------------------
+# ---- git ----------------------------------------------------------------------------
 def git(argv: list[str]) -> None:
-    if "push" not in argv:
-        sys.exit(subprocess.run([os.environ["FAKE_REAL_GIT"], *argv], check=False).returncode)
-    import httpx
-
-    url = next(a for a in argv if a.startswith("http"))
-    base, _, path = url.partition("/sovereign-admin/")
-    token = os.environ.get("SOVEREIGN_E2E_GIT_TOKEN", "")
-    r = httpx.get(f"{base}/api/v1/repos/sovereign-admin/{path.removesuffix('.git')}",
-                  headers={"Authorization": f"token {token}"}, timeout=10)
-    if r.status_code != 200:
-        fail(f"unable to access '{url}': The requested URL returned error: {r.status_code}",
-             128)
+    # The real git, push included: the Gitea stand-in speaks git's smart HTTP protocol.
+    sys.exit(subprocess.run([os.environ["FAKE_REAL_GIT"], *argv], check=False).returncode)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from . import orgs, tokens, users
+from . import githttp, orgs, tokens, users
 from .auth import auth_middleware
 from .db import GiteaDB
 from .state import CONFIG_KEY, DB_KEY, GiteaConfig
@@ -53,4 +53,5 @@ def create_app(state: GiteaDB, env: Mapping[str, str]) -> web.Application:
     users.add_routes(app)
     tokens.add_routes(app)
     orgs.add_routes(app)
+    githttp.add_routes(app)
     return app
