@@ -16,6 +16,7 @@ from ..report.model import Platform
 
 # The repository Flux syncs the platform from (the bootstrap's GitRepository).
 PLATFORM_REPOSITORY = ("flux-system", "openova")
+BOOTSTRAP_KUSTOMIZATION = ("flux-system", "bootstrap-kit")
 
 
 def chart_version(hr: dict[str, Any]) -> str | None:
@@ -60,9 +61,22 @@ def read_platform(kube: KubeClient) -> Platform | None:
         if version:
             charts[f"{meta.get('namespace', '')}/{meta.get('name', '')}"] = version
     try:
-        repo = kube.try_get(gvr.GITREPOSITORIES, PLATFORM_REPOSITORY[1], PLATFORM_REPOSITORY[0])
+        ns, name = _bootstrap_source(kube)
+        repo = kube.try_get(gvr.GITREPOSITORIES, name, ns)
     except E2EError:
         repo = None
     if not charts and repo is None:
         return None
     return Platform(charts=dict(sorted(charts.items())), ref=platform_ref(repo))
+
+
+def _bootstrap_source(kube: KubeClient) -> tuple[str, str]:
+    """The GitRepository the bootstrap-kit Kustomization applies from (the platform's
+    `openova` on a Sovereign; the kind target pushes the kit to a repository of its own),
+    else `flux-system/openova`."""
+    ks = kube.try_get(gvr.KUSTOMIZATIONS, BOOTSTRAP_KUSTOMIZATION[1],
+                      BOOTSTRAP_KUSTOMIZATION[0])
+    ref = ((ks or {}).get("spec") or {}).get("sourceRef") or {}
+    if ref.get("kind") == "GitRepository" and ref.get("name"):
+        return str(ref.get("namespace") or BOOTSTRAP_KUSTOMIZATION[0]), str(ref["name"])
+    return PLATFORM_REPOSITORY

@@ -50,6 +50,9 @@ class ProcessContainer:
             stderr=subprocess.DEVNULL, start_new_session=True)
         self.runtime.registry_put(self.name, {"labels": self.spec.labels,
                                               "pid": self.proc.pid})
+        with (self.runtime.state / "started.jsonl").open("a") as log:  # for leak checks
+            log.write(json.dumps({"name": self.name, "pid": self.proc.pid,
+                                  "address": f"{self._ip}:{self.spec.ports[0]}"}) + "\n")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

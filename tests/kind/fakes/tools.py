@@ -100,6 +100,11 @@ def kind(argv: list[str]) -> None:
             fail("the emulated cluster did not come up")
         info = json.loads(line)
         (clusters / f"{name}.json").write_text(json.dumps({"pid": proc.pid, **info}))
+        with (state_dir() / "emulators.jsonl").open("a") as started:  # for leak checks
+            server = yaml.safe_load(Path(info["kubeconfig"]).read_text())
+            started.write(json.dumps({"name": name, "pid": proc.pid,
+                                      "api": server["clusters"][0]["cluster"]["server"],
+                                      "gateway": info.get("gateway")}) + "\n")
         if kubeconfig:
             shutil.copy(info["kubeconfig"], kubeconfig)
         print(f'Creating cluster "{name}" ...', file=sys.stderr)
