@@ -19,6 +19,8 @@ from e2e.providers.kind.versions import load_versions
 
 from .planfixture import GOLDEN, NoRuntime, golden_plan
 
+REPO = Path(__file__).resolve().parents[2]
+
 UPDATE = os.environ.get("SOVEREIGN_E2E_UPDATE_GOLDEN") == "1"
 
 
@@ -148,8 +150,27 @@ def test_flux_objects() -> None:
     assert ks["spec"]["postBuild"]["substitute"] == {
         "SOVEREIGN_FQDN": "sovereign.test", "KIND_API_HOST": "sovereign-t7-control-plane"}
     assert ks["spec"]["path"] == "./clusters/kind"
-    assert plan.action("flux").commands[0].argv[-1] == (
-        "https://github.com/fluxcd/flux2/releases/download/v2.4.0/install.yaml")
+    # Flux from the chart bp-flux wraps, as release `flux` in flux-system: bp-flux (release
+    # name `flux`) adopts it, as it could not adopt install.yaml's objects.
+    install = plan.action("flux").commands[1].argv
+    assert install[3:] == ["upgrade", "--install", "flux", "fluxcd-community/flux2",
+                           "--version", "2.14.1", "--namespace", "flux-system"]
+    kit_flux = yaml.safe_load((REPO / "clusters/emulated/base/bootstrap-kit/03-flux.yaml")
+                              .read_text().split("---")[-1])
+    assert kit_flux["spec"]["releaseName"] == "flux"
+    assert kit_flux["spec"]["targetNamespace"] == "flux-system"
+
+
+def test_the_pull_secret_and_signing_key_are_made_as_the_platform_makes_them() -> None:
+    docs = list(yaml.safe_load_all(golden_plan().action("container-services")
+                                   .commands[1].stdin or ""))
+    by_name = {d["metadata"]["name"]: d for d in docs}
+    pull = by_name["ghcr-pull"]
+    assert pull["type"] == "kubernetes.io/dockerconfigjson"
+    assert pull["data"] == {".dockerconfigjson": "${GHCR_DOCKERCONFIG}"}  # never printed
+    key = by_name["newapi-bp-newapi-token-signing-key"]["metadata"]["annotations"]
+    assert key["reflector.v1.k8s.emberstack.com/reflection-auto-namespaces"] == \
+        "catalyst-system,sandbox"
 
 
 def test_applies_are_server_side_with_our_field_manager() -> None:

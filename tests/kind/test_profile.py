@@ -77,3 +77,26 @@ def test_profile_builds_over_a_kit_without_newapi(tmp_path: Path) -> None:
     assemble_kit(kit, DEFAULT_KIT_SUBPATH, repo)
     names = releases(build(repo))
     assert "bp-newapi" not in names and "bp-cilium" in names
+
+
+def test_every_release_namespace_is_made(rendered: list[dict]) -> None:  # type: ignore[type-arg]
+    # cloud-init makes them on a Sovereign; the kit's releases do not create them.
+    made = {d["metadata"]["name"] for d in rendered if d["kind"] == "Namespace"}
+    kind_own = {"kube-system", "default"}
+    wanted = {r["spec"].get("targetNamespace") for r in releases(rendered).values()}
+    assert wanted - made - kind_own - {None} == set()
+
+
+def test_the_emulator_builds_what_kustomize_builds(
+        rendered: list[dict], tmp_path: Path) -> None:  # type: ignore[type-arg]
+    # The emulated kustomize-controller builds the pushed kit itself (no kustomize binary
+    # in the emulator): it must agree with kustomize on this profile.
+    from stubs.emulator.helm.kustomize_build import build as emulator_build
+
+    assemble_kit(DEFAULT_KIT, DEFAULT_KIT_SUBPATH, tmp_path)
+
+    def key(d: dict) -> tuple[str, str, str]:  # type: ignore[type-arg]
+        return (d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"])
+
+    ours = sorted(emulator_build(tmp_path / "clusters" / "kind", tmp_path), key=key)
+    assert ours == sorted(rendered, key=key)
