@@ -244,8 +244,11 @@ def _start_session(config: pytest.Config) -> JourneySession | str:
 
     settings = _settings(config)
     runtime = config.hook.pytest_sovereign_container_runtime(config=config)
-    session = JourneySession(settings, on_progress=on_progress,
-                             provider=provider_for(settings, container_runtime=runtime))
+    # A plugin's container runtime (e2e/hookspecs.py) goes to the provider; otherwise the
+    # session picks the provider itself.
+    extra = {} if runtime is None else {
+        "provider": provider_for(settings, container_runtime=runtime)}
+    session = JourneySession(settings, on_progress=on_progress, **extra)
     try:
         session.start()
     except E2EError as e:

@@ -224,7 +224,13 @@ SPAWNERS = {("subprocess", None), ("os", "system"), ("os", "popen"), ("os", "exe
 # goes in --token-auth-file (mode 0600). tests/oracle/test_oracle_server.py scans their argv.
 # e2e/providers/kind/__init__.py: kind, helm, git, kubectl get paths, names and manifests on
 # stdin; credentials go through files or the API, never argv.
-ALLOWED_SPAWNS: set[str] = {"e2e/oracle/server.py", "e2e/providers/kind/__init__.py"}
+# stubs/emulator/apps/gitea/githttp.py: `git init --bare <path>` and `git http-backend` (the
+# request goes in by CGI environment and stdin; only the signed-in user's name, no secret).
+# stubs/emulator/helm/gitrepository.py: `git clone <loopback URL without userinfo> <dir>`
+# and `git rev-parse`; the basic credentials go by GIT_CONFIG_* environment variables.
+ALLOWED_SPAWNS: set[str] = {"e2e/oracle/server.py", "e2e/providers/kind/__init__.py",
+                            "stubs/emulator/apps/gitea/githttp.py",
+                            "stubs/emulator/helm/gitrepository.py"}
 
 
 def process_starts(path: Path) -> list[str]:
