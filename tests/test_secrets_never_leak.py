@@ -228,7 +228,9 @@ SPAWNERS = {("subprocess", None), ("os", "system"), ("os", "popen"), ("os", "exe
 # request goes in by CGI environment and stdin; only the signed-in user's name, no secret).
 # stubs/emulator/helm/gitrepository.py: `git clone <loopback URL without userinfo> <dir>`
 # and `git rev-parse`; the basic credentials go by GIT_CONFIG_* environment variables.
+# e2e/oracle/upstream_crds.py: tools/fetch-upstream-crds --print (no secret at all).
 ALLOWED_SPAWNS: set[str] = {"e2e/oracle/server.py", "e2e/providers/kind/__init__.py",
+                            "e2e/oracle/upstream_crds.py",
                             "stubs/emulator/apps/gitea/githttp.py",
                             "stubs/emulator/helm/gitrepository.py"}
 

@@ -120,6 +120,7 @@ class Emulator:
         self.network = PodNetwork()
         # State of apps that must outlive a pod (a database, say), keyed by app name.
         self.app_states: dict[str, Any] = {}
+        self.preapplied_sources: set[tuple[str, str]] = set()
 
     async def serve(self, app: web.Application, port: int = 0,
                     ssl_context: ssl.SSLContext | None = None) -> str:
@@ -151,6 +152,11 @@ class Emulator:
         docs = build(self.manifests_dir, self.overlays,
                      {"SOVEREIGN_FQDN": self.fqdn})
         apply_docs(self.store, docs)
+        # Sources whose content the emulator applied itself: its source-controller leaves
+        # them alone (helm/gitrepository.py).
+        self.preapplied_sources = {
+            ((d.get("metadata") or {}).get("namespace", ""), (d.get("metadata") or {})
+             .get("name", "")) for d in docs if d.get("kind") == "GitRepository"}
 
     async def start(self) -> EmulatorInfo:
         self.apply_crds()

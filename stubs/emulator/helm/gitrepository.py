@@ -9,9 +9,10 @@ git itself. The artifact is the checkout (kept for the emulator's life); its rev
 fetch is Ready=False/GitOperationFailed with git's own last line, retried at the
 interval.
 
-A URL whose host is neither a Service nor under the Sovereign's FQDN is on the internet,
-which the emulator does not reach: such a GitRepository (the emulated Sovereign's
-`openova`, whose content the emulator applies itself at start) is left alone.
+A GitRepository whose content the emulator applied itself at start (the emulated
+Sovereign's `openova`, also after the cutover points it at the Sovereign's Gitea), and one
+on the internet (a host that is neither a Service nor under the Sovereign's FQDN, which
+the emulator does not reach), is left alone.
 """
 
 from __future__ import annotations
@@ -83,8 +84,9 @@ class GitRepositoryController(Controller):
             artifacts(self.emulator).pop((ns, name), None)
             return None
         spec = repo.get("spec") or {}
-        if spec.get("suspend"):
-            return None
+        if spec.get("suspend") or (ns, name) in getattr(self.emulator, "preapplied_sources",
+                                                         set()):
+            return None  # suspended, or its content is what the emulator applied at start
         interval = parse_duration(spec.get("interval"), 60.0) * self.scale
         url = str(spec.get("url", ""))
         branch = str((spec.get("ref") or {}).get("branch") or "master")

@@ -212,6 +212,8 @@ class KustomizeController(Controller):
             return False
         repo = self.store.try_get(self.rt(*GR_GVR), *key)
         assert self.emulator is not None
+        if key in getattr(self.emulator, "preapplied_sources", set()):
+            return False
         return repo is not None and not on_the_internet(
             str((repo.get("spec") or {}).get("url", "")), self.emulator.fqdn)
 
