@@ -10,7 +10,10 @@ every step `xdist_group("sovereign-journey:<module>")` for `--dist loadgroup`.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -39,6 +42,33 @@ def journey_step(request):
 def test_journey(journey_step):
     assert journey_step
 """
+# A plugin for the count check: workers report each item they are handed as passed without
+# running it (no fixture, no Sovereign), the controller writes the node ids it got back.
+DISPATCH_ONLY = """
+import json, os
+import pytest
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    if not hasattr(item.config, "workerinput"):
+        return None
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    report = pytest.TestReport(item.nodeid, item.location, {}, "passed", None, "call")
+    item.ihook.pytest_runtest_logreport(report=report)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+RAN = []
+
+def pytest_runtest_logreport(report):
+    RAN.append(report.nodeid)
+
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput"):
+        with open(os.environ["DISPATCHED_IDS"], "w") as f:
+            json.dump(RAN, f)
+"""
+REPO = Path(__file__).resolve().parents[1]
 WORKER_LINE = re.compile(r"^\[(gw\d+)\] .*?(PASSED|FAILED|SKIPPED|ERROR) (\S+?)::(\S+)")
 
 # pytest 9.2 keeps node ids in `Node._id`; pytest-xdist 3.8 still writes the group suffix to
@@ -119,3 +149,34 @@ def test_steps_split_across_workers_warn_once_and_name_loadfile(
     output = result.stdout.str()
     assert output.count("sovereign-e2e: warning: --dist load hands the journey's steps") == 1
     assert "test_steps_a.py" in output and "--dist loadfile" in output
+
+
+def test_xdist_runs_every_test_serial_collection_has(tmp_path: Path) -> None:
+    """README's test command under `-n 2 --dist loadfile` hands out every item a serial run
+    collects, once: not one lost (schemathesis items once shared a node id, and loadfile
+    keeps one item per node id), none twice. Both runs in parallel, nothing is executed."""
+    (tmp_path / "dispatch_only.py").write_text(DISPATCH_ONLY)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_XDIST", "PYTEST_ADDOPTS"))}
+    env.update(PYTHONPATH=os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")]),
+               DISPATCHED_IDS=str(tmp_path / "dispatched.json"))
+    common = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests", "scenarios",
+              "--report-dir", str(tmp_path / "reports")]
+    serial = subprocess.Popen([*common, "--collect-only", "-q"], cwd=REPO, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    dist = subprocess.Popen([*common, "-q", "-n", "2", "--dist", "loadfile",
+                             "-p", "dispatch_only"], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    serial_out, _ = serial.communicate(timeout=300)
+    dist_out, _ = dist.communicate(timeout=300)
+    assert serial.returncode == 0, serial_out[-3000:]
+    assert dist.returncode == 0, dist_out[-3000:]
+
+    collected = [line for line in serial_out.splitlines() if "::" in line]
+    assert len(collected) > 500, serial_out[-3000:]  # the whole suite, not a stray subset
+    duplicated = sorted(n for n in set(collected) if collected.count(n) > 1)
+    assert not duplicated, f"node ids shared by several items: {duplicated[:5]}"
+    dispatched = json.loads((tmp_path / "dispatched.json").read_text())
+    assert sorted(dispatched) == sorted(collected), (
+        f"serial {len(collected)}, -n 2 --dist loadfile {len(dispatched)}; lost: "
+        f"{sorted(set(collected) - set(dispatched))[:5]}")
