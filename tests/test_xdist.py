@@ -18,8 +18,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-import xdist
-from packaging.version import Version
 
 JOURNEY = """
 from e2e.plugin import expect_pass
@@ -71,13 +69,6 @@ def pytest_sessionfinish(session):
 REPO = Path(__file__).resolve().parents[1]
 WORKER_LINE = re.compile(r"^\[(gw\d+)\] .*?(PASSED|FAILED|SKIPPED|ERROR) (\S+?)::(\S+)")
 
-# pytest 9.2 keeps node ids in `Node._id`; pytest-xdist 3.8 still writes the group suffix to
-# `item._nodeid`, so `--dist loadgroup` silently stops grouping (pytest-dev/pytest-xdist#1386,
-# fix proposed in #1388). Strict: the test turns red once a fixed xdist is installed.
-LOADGROUP_BROKEN = Version(pytest.__version__) >= Version("9.2") and \
-    Version(xdist.__version__) <= Version("3.8.0")
-
-
 def workers_by_module(lines: list[str]) -> dict[str, set[str]]:
     """Which workers ran the tests of each module, from `-v` lines `[gw0] ... PASSED m::t`."""
     seen: dict[str, set[str]] = defaultdict(set)
@@ -112,16 +103,21 @@ def test_two_cycles_on_two_workers_each_with_its_own_sovereign(
     assert len(servers) == 2, servers  # two Sovereigns, no shared port
 
 
-@pytest.mark.xfail(LOADGROUP_BROKEN, strict=True,
-                   reason="pytest-xdist#1386: loadgroup ignores xdist_group on pytest 9.2")
-def test_loadgroup_keeps_each_step_module_on_one_worker(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_steps_a=FAKE_STEPS, test_steps_b=FAKE_STEPS)
+# loadgroup: pytest-xdist 3.8 ignores xdist_group marks on pytest 9.2 (pytest-dev/pytest-xdist
+# #1386); the plugin's scheduler keeps the steps together anyway.
+@pytest.mark.parametrize("dist", ["load", "worksteal", "loadgroup"])
+def test_modes_that_hand_out_single_tests_keep_each_journey_on_one_worker(
+        pytester: pytest.Pytester, dist: str) -> None:
+    pytester.makepyfile(test_steps_a=FAKE_STEPS, test_steps_b=FAKE_STEPS, test_other=OTHER)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--dist",
-                                           "loadgroup", "-v", timeout=120)
-    result.assert_outcomes(passed=32)
+                                           dist, "-v", timeout=120)
+    result.assert_outcomes(passed=36)
     workers = workers_by_module(result.outlines)
     assert len(workers["test_steps_a.py"]) == 1, workers
     assert len(workers["test_steps_b.py"]) == 1, workers
+    output = result.stdout.str()
+    assert f"--dist {dist}: each journey module's steps go to one worker" in output
+    assert "ran on several workers" not in output
 
 
 def test_each_step_module_is_its_own_xdist_group(pytester: pytest.Pytester) -> None:
@@ -141,14 +137,23 @@ def pytest_collection_modifyitems(items):
                       "GROUP test_steps_b.py ['sovereign-journey:test_steps_b.py']"}
 
 
-def test_steps_split_across_workers_warn_once_and_name_loadfile(
+def test_a_journey_that_ran_on_several_workers_is_named_once_with_the_fix(
         pytester: pytest.Pytester) -> None:
+    """Another plugin's scheduler wins over ours (first answer): the split is told once."""
     pytester.makepyfile(test_steps_a=FAKE_STEPS, test_other=OTHER)
+    pytester.makeconftest("""
+import pytest
+from xdist.scheduler import LoadScheduling
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    return LoadScheduling(config, log)
+""")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", timeout=120)
     result.assert_outcomes(passed=20)
     output = result.stdout.str()
-    assert output.count("sovereign-e2e: warning: --dist load hands the journey's steps") == 1
-    assert "test_steps_a.py" in output and "--dist loadfile" in output
+    assert output.count("sovereign-e2e: warning: the journey's steps ran on several "
+                        "workers (test_steps_a.py on gw0, gw1)") == 1, output
+    assert "--dist loadfile" in output
 
 
 def test_xdist_runs_every_test_serial_collection_has(tmp_path: Path) -> None:
@@ -180,3 +185,15 @@ def test_xdist_runs_every_test_serial_collection_has(tmp_path: Path) -> None:
     assert sorted(dispatched) == sorted(collected), (
         f"serial {len(collected)}, -n 2 --dist loadfile {len(dispatched)}; lost: "
         f"{sorted(set(collected) - set(dispatched))[:5]}")
+
+
+def test_journey_module_is_read_from_a_step_node_id() -> None:
+    from e2e.xdist_scheduling import journey_module
+
+    assert journey_module("scenarios/test_journey.py::test_journey[05-bootstrap-kit-"
+                          "converged]") == "scenarios/test_journey.py"
+    # pytest < 9.2 under --dist loadgroup appends the group
+    assert journey_module("m.py::test_journey[01-cluster-reachable]@sovereign-journey:m.py") \
+        == "m.py"
+    assert journey_module("tests/test_x.py::test_y[01]") is None
+    assert journey_module("tests/test_x.py::test_y") is None
