@@ -27,6 +27,7 @@ SESSION_KEY = pytest.StashKey[JourneySession]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
 ERROR_KEY = pytest.StashKey[str]()
 WORKER_SUMMARIES_KEY = pytest.StashKey[list[list[str]]]()
+SETUP_FAILED_ON_WORKER_KEY = pytest.StashKey[bool]()
 JOURNEY_WORKERS_KEY = pytest.StashKey[dict[str, set[str]]]()
 WAITS_KEY = pytest.StashKey["_AllureWaits"]()
 
@@ -273,10 +274,15 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def sovereign_journey(pytestconfig: pytest.Config) -> Iterator[JourneySession]:
+def sovereign_journey(pytestconfig: pytest.Config,
+                      request: pytest.FixtureRequest) -> Iterator[JourneySession]:
     """The journey session: the target brought up once, its cycle report kept current."""
     started = _start_session(pytestconfig)
     if isinstance(started, str):
+        if hasattr(pytestconfig, "workerinput"):
+            # An xdist worker: this item errors, the worker runs nothing more, and the
+            # controller stops the run (exit 4, as serially) rather than 16 ERRORs.
+            request.session.shouldfail = started
         pytest.fail(started, pytrace=False)  # outside any `except`: no chained traceback
     try:
         yield started
@@ -363,6 +369,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         lines = _summary(journey) if journey is not None else \
             [config.stash[ERROR_KEY]] if ERROR_KEY in config.stash else []
         config.workeroutput["sovereign_e2e_summary"] = lines  # type: ignore[attr-defined]
+        config.workeroutput["sovereign_e2e_setup_failed"] = (  # type: ignore[attr-defined]
+            journey is None and ERROR_KEY in config.stash)
+    elif config.stash.get(SETUP_FAILED_ON_WORKER_KEY, False):
+        # A worker could not bring the target up: a usage error, as in a serial run.
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
     _write_allure_launch_files(session)
 
 
@@ -371,6 +382,8 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     lines = getattr(node, "workeroutput", {}).get("sovereign_e2e_summary")
     if lines:
         node.config.stash.setdefault(WORKER_SUMMARIES_KEY, []).append(lines)
+    if getattr(node, "workeroutput", {}).get("sovereign_e2e_setup_failed"):
+        node.config.stash[SETUP_FAILED_ON_WORKER_KEY] = True
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -197,3 +197,22 @@ def test_journey_module_is_read_from_a_step_node_id() -> None:
         == "m.py"
     assert journey_module("tests/test_x.py::test_y[01]") is None
     assert journey_module("tests/test_x.py::test_y") is None
+
+
+def test_a_setup_failure_on_a_worker_is_one_error_one_report_and_exit_4(
+        pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_journey=JOURNEY, test_other=OTHER)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("not: [valid\n")
+    reports = tmp_path / "r"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "--sovereign", "kubeconfig",
+        f"--kubeconfig={broken}", f"--report-dir={reports}", timeout=120)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    assert result.parseoutcomes().get("errors") == 1  # not one per step
+    output = result.stdout.str()
+    assert "Traceback" not in output
+    assert f"sovereign-e2e: cannot attach to the cluster: kubeconfig {broken} is not " \
+        "usable" in output and "check the file, or pass --kubeconfig/--context" in output
+    cycles = [json.loads(p.read_text()) for p in reports.glob("t*.json")]
+    assert [c["verdict"] for c in cycles] == ["ERROR"]  # exactly one ERROR cycle report
