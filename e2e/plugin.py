@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from . import interrupts
+from . import interrupts, xdist_scheduling
 from .config import PROVIDERS, Settings, resolve
 from .errors import ConfigError, E2EError
 from .journey.model import Step
@@ -28,7 +28,8 @@ SESSION_KEY = pytest.StashKey[JourneySession]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
 ERROR_KEY = pytest.StashKey[str]()
 WORKER_SUMMARIES_KEY = pytest.StashKey[list[list[str]]]()
-SPLIT_WARNING_KEY = pytest.StashKey[str]()
+SETUP_FAILED_ON_WORKER_KEY = pytest.StashKey[bool]()
+JOURNEY_WORKERS_KEY = pytest.StashKey[dict[str, set[str]]]()
 WAITS_KEY = pytest.StashKey["_AllureWaits"]()
 
 # Help strings shared by the option and its ini twin.
@@ -135,7 +136,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     s = _settings(config)
     where = {k: v for k, v in s.sources.items() if v != "default"}
     extra = f" ({', '.join(f'{k} from {v}' for k, v in sorted(where.items()))})" if where else ""
-    return [f"sovereign-e2e: target {s.sovereign}, reports in {s.report_dir}{extra}"]
+    lines = [f"sovereign-e2e: target {s.sovereign}, reports in {s.report_dir}{extra}"]
+    dist = getattr(config.option, "dist", "no")
+    if getattr(config.option, "numprocesses", None) and \
+            dist in xdist_scheduling.SPLITTING_DIST:
+        lines.append(f"sovereign-e2e: --dist {dist}: each journey module's steps go to one "
+                     "worker, other tests one by one")
+    return lines
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -280,10 +287,15 @@ def pytest_runtestloop(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def sovereign_journey(pytestconfig: pytest.Config) -> Iterator[JourneySession]:
+def sovereign_journey(pytestconfig: pytest.Config,
+                      request: pytest.FixtureRequest) -> Iterator[JourneySession]:
     """The journey session: the target brought up once, its cycle report kept current."""
     started = _start_session(pytestconfig)
     if isinstance(started, str):
+        if hasattr(pytestconfig, "workerinput"):
+            # An xdist worker: this item errors, the worker runs nothing more, and the
+            # controller stops the run (exit 4, as serially) rather than 16 ERRORs.
+            request.session.shouldfail = started
         pytest.fail(started, pytrace=False)  # outside any `except`: no chained traceback
     try:
         yield started
@@ -370,6 +382,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         lines = _summary(journey) if journey is not None else \
             [config.stash[ERROR_KEY]] if ERROR_KEY in config.stash else []
         config.workeroutput["sovereign_e2e_summary"] = lines  # type: ignore[attr-defined]
+        config.workeroutput["sovereign_e2e_setup_failed"] = (  # type: ignore[attr-defined]
+            journey is None and ERROR_KEY in config.stash)
+    elif config.stash.get(SETUP_FAILED_ON_WORKER_KEY, False):
+        # A worker could not bring the target up: a usage error, as in a serial run.
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
     _write_allure_launch_files(session)
 
 
@@ -378,43 +395,43 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     lines = getattr(node, "workeroutput", {}).get("sovereign_e2e_summary")
     if lines:
         node.config.stash.setdefault(WORKER_SUMMARIES_KEY, []).append(lines)
-
-
-# Modes that hand out single tests, so one module's steps can land on different workers.
-_SPLITTING_DIST = ("load", "worksteal")
-
-
-def split_journey_warning(config: pytest.Config, ids: list[str]) -> str | None:
-    """The warning for a journey whose steps xdist may split across workers, or None."""
-    dist = getattr(config.option, "dist", "no")
-    if dist not in _SPLITTING_DIST:
-        return None
-    per_module: dict[str, int] = {}
-    for nodeid in ids:
-        if any(nodeid.endswith(f"[{sid}]") for sid in STEP_IDS):
-            module = nodeid.split("::", 1)[0]
-            per_module[module] = per_module.get(module, 0) + 1
-    split = sorted(m for m, n in per_module.items() if n > 1)
-    if not split:
-        return None
-    return (f"sovereign-e2e: warning: --dist {dist} hands the journey's steps ({', '.join(split)}) "
-            "to different workers: each worker brings up its own Sovereign and walks only "
-            "the steps its share needs, so you get partial cycles (INCOMPLETE) instead of "
-            "one. Keep a journey on one worker: add --dist loadfile (e.g. pytest -n 2 "
-            "--dist loadfile -k journey).")
+    if getattr(node, "workeroutput", {}).get("sovereign_e2e_setup_failed"):
+        node.config.stash[SETUP_FAILED_ON_WORKER_KEY] = True
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
-    config = node.config
-    if SPLIT_WARNING_KEY in config.stash:
-        return  # once, not once per worker
-    config.stash[SPLIT_WARNING_KEY] = split_journey_warning(config, ids) or ""
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`load`, `worksteal` and `loadgroup` would split a journey: see e2e/xdist_scheduling."""
+    return xdist_scheduling.make_scheduler(config, log)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """On the xdist controller: which workers ran each journey module's steps."""
+    node = getattr(report, "node", None)
+    module = xdist_scheduling.journey_module(report.nodeid)
+    if node is None or module is None or report.when != "call":
+        return
+    workers = node.config.stash.setdefault(JOURNEY_WORKERS_KEY, {})
+    workers.setdefault(module, set()).add(node.gateway.id)
+
+
+def split_journey_warning(config: pytest.Config) -> str | None:
+    """The warning for a journey whose steps ran on several workers (a worker that crashed
+    and was replaced, another plugin's scheduler), or None."""
+    ran: dict[str, set[str]] = config.stash.get(JOURNEY_WORKERS_KEY, {})
+    split = {module: sorted(w) for module, w in sorted(ran.items()) if len(w) > 1}
+    if not split:
+        return None
+    where = "; ".join(f"{m} on {', '.join(w)}" for m, w in split.items())
+    return (f"sovereign-e2e: warning: the journey's steps ran on several workers ({where}): "
+            "each worker brings up its own Sovereign and walks only the steps its share "
+            "needs, so these are partial cycles (INCOMPLETE), not one. Keep a journey on one "
+            "worker: add --dist loadfile (e.g. pytest -n 2 --dist loadfile -k journey).")
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
                             config: pytest.Config) -> None:
-    warning = config.stash.get(SPLIT_WARNING_KEY, "")
+    warning = split_journey_warning(config)
     if warning:  # printed once, beside the partial cycles it explains
         terminalreporter.write_sep("=", "journey split across workers", yellow=True)
         terminalreporter.write_line(warning)

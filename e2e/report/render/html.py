@@ -58,6 +58,10 @@ def render(report: CycleReport) -> str:
             line += f": <code>{e(failure.finding.code)}</code>"
             if failure.finding.hint:
                 line += f"<br><b>Fix:</b> {e(failure.finding.hint)}"
+        else:  # no diagnoser named a cause: the reader still learns why, at the top
+            progress = report.step(failure.step).progress
+            if progress:
+                line += f": {e(progress)}"
         parts.append(f"<p>{line}</p>")
     parts.append(f"<p>Target {e(report.target.provider)} <code>{e(report.target.fqdn)}</code>"
                  f" · started {e(timestamp(report.started_at))}"
