@@ -160,6 +160,50 @@ def test_progress_deadline_exceeded() -> None:
     assert f.hint.startswith("fix what keeps the new pods of Deployment apps/web")
 
 
+def test_replica_failure_names_the_quota_and_the_service_follows() -> None:
+    msg = ('pods "web-5d8f-" is forbidden: failed quota: compute: must specify limits.memory '
+           "for: app; requests.memory for: app")
+    d = deployment("web", conds=[{"type": "ReplicaFailure", "status": "True",
+                                  "reason": "FailedCreate", "message": msg}])
+    sov = FakeSov().add(d, service("web", {"app": "web"}), route("web"))
+    [f] = services.not_progressing(sov)  # type: ignore[arg-type]
+    assert f.code == "workload.not-progressing" and msg in f.message
+    assert f.hint.startswith("set resources limits.memory, requests.memory for container(s) "
+                             "app of Deployment apps/web (in its manifest): ResourceQuota "
+                             "apps/compute requires them")
+    # The Service's selector is right: it names the workload that cannot create pods, and
+    # is downstream of it (not "the selector matches no pod").
+    [s] = services.service_findings(sov)  # type: ignore[arg-type]
+    assert "the pods of Deployment apps/web, which has none" in s.message and msg in s.message
+    assert s.hint.startswith("fix what keeps Deployment apps/web from creating its pods")
+    ordered = causality.upstream_first(sov, [s, f])  # type: ignore[arg-type]
+    assert [x.code for x in ordered] == ["workload.not-progressing", "service.no-endpoints"]
+
+
+def test_refusal_fixes_by_cause() -> None:
+    exceeded = ('pods "web-1-" is forbidden: exceeded quota: small, requested: pods=1, used: '
+                "pods=1, limited: pods=1")
+    assert services.refusal_fix("Deployment apps/web", "flux-system/web", "apps", exceeded) \
+        .startswith("raise the hard limits of ResourceQuota apps/small, or lower what "
+                    "Deployment apps/web requests (in the values of HelmRelease flux-system/web)")
+    sa = ('pods "web-1-" is forbidden: error looking up service account apps/web: '
+          'serviceaccount "web" not found')
+    assert services.refusal_fix("Deployment apps/web", None, "apps", sa).startswith(
+        "create ServiceAccount apps/web")
+    assert services.refusal_fix("Deployment apps/web", None, "apps", "denied by webhook") == (
+        "fix what the API server refuses in Deployment apps/web's pods (in its manifest), then "
+        "roll it out again")
+
+
+def test_statefulset_failed_create_event() -> None:
+    sts = {"kind": "StatefulSet", "metadata": meta("db"), "spec": {}, "status": {}}
+    msg = ('create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: exceeded '
+           "quota: small, requested: pods=1, used: pods=1, limited: pods=1")
+    [f] = services.not_progressing(FakeSov().add(sts, event(sts, "FailedCreate", msg)))  # type: ignore[arg-type]
+    assert f.subject.kind == "StatefulSet" and msg in f.message  # type: ignore[union-attr]
+    assert f.hint.startswith("raise the hard limits of ResourceQuota apps/small")
+
+
 # ---- jobs, network, APIs, conditions ------------------------------------------------------
 
 def test_failed_job_reads_its_published_status_and_the_network_error() -> None:
