@@ -26,11 +26,13 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("net.connection-refused", re.compile(r"dial tcp ([A-Za-z0-9.-]+:\d+): connect: "
                                           r"connection refused"
                                           r"|\[Errno 111\] Connection refused")),
-    ("net.tls-error", re.compile(r"(?:x509: |tls: |SSL: |certificate verify failed)")),
+    ("net.tls-error", re.compile(r"(?:x509: |tls: |SSL: |certificate verify failed"
+                                 r"|server gave HTTP response to HTTPS client)")),
     ("net.timeout", re.compile(r"(?:dial tcp ([A-Za-z0-9.-]+:\d+): i/o timeout"
                                r"|context deadline exceeded|Client\.Timeout exceeded"
                                r"|ReadTimeout|ConnectTimeout)")),
 )
+PLAIN_HTTP = "server gave HTTP response to HTTPS client"
 WHAT = {
     "net.dns-failure": "does not resolve (no such host)",
     "net.connection-refused": "refuses the connection (nothing listens there)",
@@ -117,6 +119,9 @@ def network_findings_in(sov: Sovereign, text: str, *, where: str,
             places = configured_in(sov, host) if host else []
             value = f"; it is configured in {places[0]}" if places else ""
             fix = fix_hint or FIX[code]
+            if PLAIN_HTTP in line:  # an https:// URL to a server that speaks plain HTTP
+                fix = ("the server speaks plain HTTP on that port: use http:// in the URL "
+                       "(or make the server serve TLS)")
             # The codes spelled out (the code registry scans for literals).
             return [blocking(
                 "net.dns-failure" if code == "net.dns-failure" else

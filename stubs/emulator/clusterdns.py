@@ -40,6 +40,10 @@ class ConnectionRefused(httpx.ConnectError):
     """The Service exists but nothing ready listens behind it."""
 
 
+class TLSHandshakeFailed(httpx.ConnectError):
+    """An https:// URL whose server does not complete a TLS handshake (Go's wording)."""
+
+
 @dataclass(frozen=True)
 class ServiceName:
     name: str
@@ -117,15 +121,19 @@ class ClusterDNS:
             raise ConnectionRefused(f"dial tcp {ip}:{target}: connect: connection refused")
         return url
 
-    def resolve_host(self, host: str, port: int, default_namespace: str | None = None) -> str:
-        """Loopback base URL for `host:port` as seen from inside the cluster."""
+    def is_public(self, host: str) -> bool:
+        """A name under the Sovereign's FQDN: public DNS points it at the gateway."""
         fqdn = self.emulator.fqdn.lower()
         h = host.rstrip(".").lower()
-        if h == fqdn or h.endswith("." + fqdn):
+        return h == fqdn or h.endswith("." + fqdn)
+
+    def resolve_host(self, host: str, port: int, default_namespace: str | None = None) -> str:
+        """Loopback base URL for `host:port` as seen from inside the cluster."""
+        if self.is_public(host):
             if self.emulator.gateway_url is None:
                 raise ConnectionRefused(f"dial tcp {host}:{port}: connect: connection refused")
             return self.emulator.gateway_url
-        svc = parse_service_host(h, default_namespace)
+        svc = parse_service_host(host.rstrip(".").lower(), default_namespace)
         if svc is None:
             raise NoSuchHost(f"lookup {host}: no such host")
         return self.resolve(svc.namespace, svc.name, port)
@@ -168,9 +176,20 @@ class ClusterTransport(httpx.AsyncBaseTransport):
         except httpx.ConnectError as e:
             e.request = request
             raise
-        # Dial the loopback address; the Host header still names the Service.
-        request.url = url.copy_with(scheme=base.scheme, host=base.host, port=base.port)
-        return await self.inner.handle_async_request(request)
+        # Dial the loopback address; the Host header still names the Service. The gateway
+        # terminates TLS for public names with the Sovereign's certificate; a Service's pod
+        # gets the handshake itself, and a pod that speaks plain HTTP fails it.
+        tls_to_pod = url.scheme == "https" and not self.dns.is_public(url.host)
+        request.url = url.copy_with(scheme="https" if tls_to_pod else base.scheme,
+                                    host=base.host, port=base.port)
+        try:
+            return await self.inner.handle_async_request(request)
+        except httpx.ConnectError as e:
+            if tls_to_pod and "WRONG_VERSION_NUMBER" in str(e):
+                # Not a TLS record back: the server answered in plain HTTP (net/http's words).
+                raise TLSHandshakeFailed("http: server gave HTTP response to HTTPS client",
+                                         request=request) from None
+            raise
 
     async def aclose(self) -> None:
         await self.inner.aclose()

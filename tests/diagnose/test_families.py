@@ -243,6 +243,11 @@ def test_net_codes_and_harness_gateway_hint() -> None:
     [g] = net.harness_call_findings(sov, "HTTPCallError: GET https://gitea.sovereign.test/: "  # type: ignore[arg-type]
                                     "ConnectError: [Errno 111] Connection refused")
     assert g.code == "net.connection-refused" and "--gateway-url" in g.hint
+    [h] = net.network_findings_in(sov, 'Post "https://api.apps.svc:8080/x": http: server '  # type: ignore[arg-type]
+                                  "gave HTTP response to HTTPS client", where="pod apps/x")
+    assert h.code == "net.tls-error" and h.subject.name == "api.apps.svc:8080"  # type: ignore[union-attr]
+    assert h.hint == ("the server speaks plain HTTP on that port: use http:// in the URL (or "
+                      "make the server serve TLS)")
 
 
 class NoCrdSov(FakeSov):
