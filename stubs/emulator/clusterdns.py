@@ -17,6 +17,8 @@ caller's loop, so a blocking client on that loop would deadlock it.
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,6 +40,10 @@ class NoSuchHost(httpx.ConnectError):
 
 class ConnectionRefused(httpx.ConnectError):
     """The Service exists but nothing ready listens behind it."""
+
+
+class DialTimeout(httpx.ConnectTimeout):
+    """Nothing owns the address dialled: the packets are dropped and the dial times out."""
 
 
 class TLSHandshakeFailed(httpx.ConnectError):
@@ -127,8 +133,30 @@ class ClusterDNS:
         h = host.rstrip(".").lower()
         return h == fqdn or h.endswith("." + fqdn)
 
+    def resolve_ip(self, ip: str, port: int) -> str | None:
+        """An IP literal: a Service's ClusterIP, else a pod IP (None: nobody has it)."""
+        services, _ = self.emulator.store.list(self._rt("", "v1", "services"))
+        for svc in services:
+            if (svc.get("spec") or {}).get("clusterIP") == ip:
+                meta = svc["metadata"]
+                return self.resolve(meta["namespace"], meta["name"], port)
+        pods, _ = self.emulator.store.list(self._rt("", "v1", "pods"))
+        if any((p.get("status") or {}).get("podIP") == ip for p in pods):
+            url = self.emulator.network.resolve(ip, port)
+            if url is None:
+                raise ConnectionRefused(f"dial tcp {ip}:{port}: connect: connection refused")
+            return url
+        return None
+
     def resolve_host(self, host: str, port: int, default_namespace: str | None = None) -> str:
-        """Loopback base URL for `host:port` as seen from inside the cluster."""
+        """Loopback base URL for `host:port` as seen from inside the cluster. An IP that no
+        Service or pod has is dropped: DialTimeout (raised by the transport, which knows the
+        client's connect timeout) is signalled by NoRoute."""
+        if is_ip(host):
+            url = self.resolve_ip(host, port)
+            if url is None:
+                raise NoRoute(f"dial tcp {host}:{port}: i/o timeout")
+            return url
         if self.is_public(host):
             if self.emulator.gateway_url is None:
                 raise ConnectionRefused(f"dial tcp {host}:{port}: connect: connection refused")
@@ -137,6 +165,18 @@ class ClusterDNS:
         if svc is None:
             raise NoSuchHost(f"lookup {host}: no such host")
         return self.resolve(svc.namespace, svc.name, port)
+
+
+class NoRoute(Exception):
+    """No Service or pod owns the IP: nothing will ever answer (the transport times out)."""
+
+
+def is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _slice_port(es: dict[str, Any], svc_port: dict[str, Any]) -> int | None:
@@ -176,6 +216,12 @@ class ClusterTransport(httpx.AsyncBaseTransport):
         except httpx.ConnectError as e:
             e.request = request
             raise
+        except NoRoute as e:
+            # The SYN goes unanswered: the client waits out its own connect timeout
+            # (scaled as every emulated duration is), then gives up.
+            wait = (request.extensions.get("timeout") or {}).get("connect") or 30.0
+            await asyncio.sleep(float(wait) * self.dns.emulator.time_scale)
+            raise DialTimeout(str(e), request=request) from None
         # Dial the loopback address; the Host header still names the Service. The gateway
         # terminates TLS for public names with the Sovereign's certificate; a Service's pod
         # gets the handshake itself, and a pod that speaks plain HTTP fails it.

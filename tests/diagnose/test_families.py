@@ -248,6 +248,12 @@ def test_net_codes_and_harness_gateway_hint() -> None:
     assert h.code == "net.tls-error" and h.subject.name == "api.apps.svc:8080"  # type: ignore[union-attr]
     assert h.hint == ("the server speaks plain HTTP on that port: use http:// in the URL (or "
                       "make the server serve TLS)")
+    svc = {**service("db", {"app": "db"}), "spec": {"clusterIP": "10.96.0.10"}}
+    owned, unowned = (net.network_findings_in(FakeSov().add(svc), f"dial tcp {ip}:5432: i/o "  # type: ignore[arg-type]
+                                              "timeout", where="pod apps/x")[0]
+                      for ip in ("10.96.0.10", "10.96.7.7"))
+    assert owned.hint == net.FIX["net.timeout"]
+    assert unowned.hint.startswith("no Service or pod has the address 10.96.7.7: an IP pinned")
 
 
 class NoCrdSov(FakeSov):

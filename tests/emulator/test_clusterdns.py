@@ -161,3 +161,22 @@ def test_https_to_a_plain_http_pod_fails_the_handshake() -> None:
             assert r.json()["tag"] == "gw"
 
     run(body)
+
+
+def test_ip_literals_cluster_ip_pod_ip_and_nobodys_ip() -> None:
+    """A Service's ClusterIP routes to it, a pod IP to the pod; an IP nobody has is
+    dropped: the client waits out its connect timeout (scaled) and gets an i/o timeout."""
+    async def body(em: Emulator) -> None:
+        ip = await pod(em, 3000, "newapi")
+        service(em, "newapi", "newapi", [{"port": 3000, "targetPort": 3000}])
+        slice_(em, "newapi", "newapi", "s1", [(ip, True)], None)
+        cluster_ip = em.store.get(rt(em, "", "v1", "services"), "newapi", "newapi")[
+            "spec"]["clusterIP"]
+        async with cluster_client(em, timeout=10.0) as c:
+            r = await c.get(f"http://{cluster_ip}:3000/x")
+            assert r.json()["tag"] == "newapi"
+            with pytest.raises(httpx.ConnectTimeout, match=r"^dial tcp 10\.96\.9\.9:3000: "
+                                                           r"i/o timeout$"):
+                await c.get("http://10.96.9.9:3000/x")
+
+    run(body)
