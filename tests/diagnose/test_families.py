@@ -61,6 +61,12 @@ def test_secret_key_missing_keeps_its_code_and_fix() -> None:
     [f] = pods.source_missing(FakeSov().add(p), [p])  # type: ignore[arg-type]
     assert f.code == "pod.secret-missing" and "has no key password" in f.message
     assert "create Secret apps/db" in f.hint
+    # The Secret exists with other keys: add the key (or fix its name), never "create it".
+    secret = {"kind": "Secret", "metadata": meta("db"), "data": {"pass": "c2VjcmV0"}}
+    [g] = pods.source_missing(FakeSov().add(p, secret), [p])  # type: ignore[arg-type]
+    assert g.hint == ("add key password to Secret apps/db (it has: pass), or correct the key "
+                      "the reference names in pod apps/db-1")
+    assert "c2VjcmV0" not in g.hint + g.message
 
 
 def test_liveness_refused_names_probe_port_and_the_containers_port() -> None:
