@@ -21,7 +21,7 @@ MIN = 60.0
 def _flux(ctx: StepContext) -> list[Finding]:
     # A Job that failed while the kit converges is read here, where it is seen.
     found = jobs.failed_jobs(ctx.sov) + flux.failed_releases(ctx.sov) + \
-        flux.dependency_roots(ctx.sov)
+        flux.dependency_roots(ctx.sov) + _kit_references(ctx)
     if any(f.code == "flux.artifact-failed" for f in found):
         found = routes.unrouted_hosts(ctx.sov) + found  # a pull that EOFs: whose host?
     if not any(f.code == "flux.install-failed" for f in found):
@@ -33,6 +33,11 @@ def _flux(ctx: StepContext) -> list[Finding]:
         # warning, so it must not hold up a step that already has its cause.
         return found
     return found + flux.chart_pin_lag(ctx.sov)
+
+
+def _kit_references(ctx: StepContext) -> list[Finding]:
+    """What the kit's HelmReleases name that does not exist (a dependency, a values source)."""
+    return flux.missing_dependencies(ctx.sov) + flux.missing_values_sources(ctx.sov)
 
 
 def served(*kinds: GVR) -> Diagnoser:
@@ -88,7 +93,7 @@ STEPS: tuple[Step, ...] = (
          watches=(gvr.GATEWAYCLASSES, gvr.GATEWAYS)),
     Step(4, "bootstrap-kit-applied", "Flux sources and every HelmRelease of the kit exist",
          kit.kit_applied, needs=(1,), timeout=10 * MIN, stall_after=5 * MIN,
-         watches=(gvr.HELMRELEASES, gvr.HELMREPOSITORIES)),
+         watches=(gvr.HELMRELEASES, gvr.HELMREPOSITORIES), diagnosers=(_kit_references,)),
     Step(5, "bootstrap-kit-converged", "every HelmRelease Ready at its pinned chart version",
          kit.kit_converged, needs=(2, 4), timeout=40 * MIN, stall_after=10 * MIN,
          watches=(gvr.HELMRELEASES, gvr.HELMREPOSITORIES, gvr.PODS, gvr.EVENTS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from e2e.diagnose import apis, causality, conditions, jobs, net, pods, services
+from e2e.diagnose import apis, causality, conditions, flux, jobs, net, pods, services
 from e2e.kube import gvr
 
 from .fakesov import FakeSov, event, meta, pod
@@ -292,6 +292,48 @@ def test_kind_not_served_names_the_crd_and_the_version() -> None:
     [g] = apis.not_served(NoCrdSov(crd), [gvr.SANDBOXES])  # type: ignore[arg-type]
     assert "does not serve v1alpha1 (served: v1alpha2)" in g.message
     assert g.hint.startswith("serve v1alpha1 again in CRD sandboxes.sandbox.openova.io")
+
+
+def helmrelease(name: str, reason: str, message: str, **spec: Any) -> Obj:
+    return {"kind": "HelmRelease", "metadata": meta(name, "flux-system"), "spec": spec,
+            "status": {"conditions": [{"type": "Ready", "status": "False", "reason": reason,
+                                       "message": message}]}}
+
+
+def test_flux_dependency_missing_names_the_closest_release() -> None:
+    grafana = helmrelease("bp-grafana", "DependencyNotReady",
+                          "unable to get 'flux-system/bp-keycloack' dependency: helmreleases."
+                          'helm.toolkit.fluxcd.io "bp-keycloack" not found',
+                          dependsOn=[{"name": "bp-keycloack"}])
+    keycloak = {"kind": "HelmRelease", "metadata": meta("bp-keycloak", "flux-system"),
+                "spec": {}, "status": {}}
+    [f] = flux.missing_dependencies(FakeSov().add(grafana, keycloak))  # type: ignore[arg-type]
+    assert f.code == "flux.dependency-missing" and f.subject.name == "bp-grafana"  # type: ignore[union-attr]
+    assert f.hint == ("correct dependsOn of HelmRelease flux-system/bp-grafana: "
+                      "flux-system/bp-keycloack does not exist (did you mean bp-keycloak?)")
+    # A dependency that exists and is merely not ready is not this rule's.
+    grafana["spec"]["dependsOn"] = [{"name": "bp-keycloak"}]
+    assert flux.missing_dependencies(FakeSov().add(grafana, keycloak)) == []  # type: ignore[arg-type]
+
+
+def test_flux_values_missing_object_or_key() -> None:
+    ref = [{"kind": "ConfigMap", "name": "grafana-values", "valuesKey": "values.yaml"}]
+    hr = helmrelease("bp-grafana", "ValuesError", "could not resolve ConfigMap chart values "
+                     "reference 'flux-system/grafana-values' with key 'values.yaml'",
+                     valuesFrom=ref)
+    [f] = flux.missing_values_sources(FakeSov().add(hr))  # type: ignore[arg-type]
+    assert (f.code, str(f.subject)) == ("flux.values-missing",
+                                        "ConfigMap/flux-system/grafana-values")
+    assert f.hint.startswith("create ConfigMap flux-system/grafana-values with key values.yaml,"
+                             " or correct the valuesFrom of HelmRelease flux-system/bp-grafana")
+    cm = {"kind": "ConfigMap", "metadata": meta("grafana-values", "flux-system"),
+          "data": {"values.yml": "x: 1"}}
+    [g] = flux.missing_values_sources(FakeSov().add(hr, cm))  # type: ignore[arg-type]
+    assert g.hint.startswith("add key values.yaml to ConfigMap flux-system/grafana-values (it "
+                             "has: values.yml)")
+    # Before helm-controller says so, a missing source is not yet a cause.
+    hr["status"]["conditions"][0].update(reason="Progressing", message="reconciling")
+    assert flux.missing_values_sources(FakeSov().add(hr)) == []  # type: ignore[arg-type]
 
 
 def test_condition_false_names_the_reason() -> None:
