@@ -263,3 +263,21 @@ def scaled_to_zero(sov: Sovereign, needed: set[tuple[str, str, str]]) -> list[Fi
                     int((w.get("spec") or {}).get("replicas", 1)) == 0:
                 out.append(_scaled_to_zero(sov, w, "the journey needs it running"))
     return out
+
+
+def with_workload_causes(sov: Sovereign, found: list[Finding]) -> list[Finding]:
+    """Service findings plus what stops the workloads behind them (a rollout that cannot
+    create its pods, past its deadline): a route's 503 is then named by its root."""
+    wanted = set()
+    for f in found:
+        if f.code != "service.no-endpoints" or f.subject is None:
+            continue
+        svc = sov.informers(gvr.SERVICES).get(f.subject.name, f.subject.namespace)
+        selector = dict(((svc or {}).get("spec") or {}).get("selector") or {})
+        w = _workload_for(sov, f.subject.namespace or "", selector) if selector else None
+        if w is not None:
+            wanted.add((str(w.get("kind")), namespace_of(w), name_of(w)))
+    if not wanted:
+        return found
+    return found + [f for f in not_progressing(sov) if f.subject and (
+        f.subject.kind, f.subject.namespace, f.subject.name) in wanted]

@@ -50,7 +50,8 @@ def served(*kinds: GVR) -> Diagnoser:
 
 
 def _routes(ctx: StepContext) -> list[Finding]:
-    return routes.route_findings(ctx.sov) + services.service_findings(ctx.sov)
+    return services.with_workload_causes(
+        ctx.sov, routes.route_findings(ctx.sov) + services.service_findings(ctx.sov))
 
 
 def service_path(name: str) -> Diagnoser:
@@ -73,7 +74,8 @@ def backend_findings(ctx: StepContext, host: str) -> list[Finding]:
             for rule in (route.get("spec") or {}).get("rules") or []:
                 for b in rule.get("backendRefs") or []:
                     backends.add((b.get("namespace") or ns, b.get("name", "")))
-    return services.service_findings(ctx.sov, backends) if backends else []
+    return services.with_workload_causes(ctx.sov, services.service_findings(
+        ctx.sov, backends)) if backends else []
 
 
 def _sandbox(ctx: StepContext) -> list[Finding]:

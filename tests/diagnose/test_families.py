@@ -184,6 +184,9 @@ def test_replica_failure_names_the_quota_and_the_service_follows() -> None:
     assert s.hint.startswith("fix what keeps Deployment apps/web from creating its pods")
     ordered = causality.upstream_first(sov, [s, f])  # type: ignore[arg-type]
     assert [x.code for x in ordered] == ["workload.not-progressing", "service.no-endpoints"]
+    # Where only the Service is diagnosed (a route's step), its workload's cause joins it.
+    joined = services.with_workload_causes(sov, [s])  # type: ignore[arg-type]
+    assert [x.code for x in joined] == ["service.no-endpoints", "workload.not-progressing"]
 
 
 def test_refusal_fixes_by_cause() -> None:
