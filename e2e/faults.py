@@ -13,6 +13,7 @@ expect.yaml:
     also: [flux.dependency-root]   # optional: codes the stopping step must also report
     subject: Deployment/grafana/grafana   # optional: the root Finding's subject,
                                           # Kind/namespace/name (glob: Pod/grafana/grafana-*)
+    fix: raise the memory limit           # optional: words the root Finding's fix contains
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class FaultExpectation:
     finding: str
     also: tuple[str, ...] = ()
     subject: str = ""
+    fix: str = ""
 
     @property
     def overlay(self) -> Path:
@@ -58,6 +60,9 @@ class FaultExpectation:
         root = ff.finding.subject if ff.finding else None
         if self.subject and not (root and fnmatch.fnmatchcase(str(root), self.subject)):
             out.append(f"root subject {root}, expected {self.subject}")
+        hint = ff.finding.hint if ff.finding else ""
+        if self.fix and self.fix not in hint:
+            out.append(f"root fix {hint!r} does not say {self.fix!r}")
         reported = {f.code for f in report.step(ff.step).findings}
         missing = [code for code in self.also if code not in reported]
         if missing:
@@ -87,9 +92,12 @@ def load(directory: Path) -> FaultExpectation:
     subject = data.get("subject") or ""
     if not isinstance(subject, str) or (subject and subject.count("/") not in (1, 2)):
         raise ConfigError(f"{path}: subject must be Kind/namespace/name (or Kind/name)")
+    fix = data.get("fix") or ""
+    if not isinstance(fix, str):
+        raise ConfigError(f"{path}: fix must be a string the root Finding's fix contains")
     return FaultExpectation(directory.name, directory, str(data.get("description", "")),
                             step, StepStatus(status), str(data.get("finding", "")),
-                            tuple(str(c) for c in also), subject)
+                            tuple(str(c) for c in also), subject, fix)
 
 
 def discover(root: Path) -> list[FaultExpectation]:

@@ -117,6 +117,14 @@ def upstream(sov: Sovereign, node: str) -> list[str]:
             if selector and all(labels.get(k) == v for k, v in selector.items()):
                 owner = workload_of(sov, p)
                 out.append(_okey(owner) if owner is not None else _okey(p))
+        # The workloads whose pods it would select, with or without pods (one that cannot
+        # create its pods explains a Service without endpoints).
+        for g in (gvr.DEPLOYMENTS, gvr.STATEFULSETS, gvr.DAEMONSETS):
+            for w in sov.informers(g).items(lambda o: namespace_of(o) == ns):
+                tmpl = (((w.get("spec") or {}).get("template") or {}).get("metadata") or {})
+                labels = tmpl.get("labels") or {}
+                if selector and all(labels.get(k) == v for k, v in selector.items()):
+                    out.append(_okey(w))
     elif kind == "HTTPRoute":
         for rule in spec.get("rules") or []:
             for b in rule.get("backendRefs") or []:

@@ -1,8 +1,10 @@
 """Flux families: a failed install (Helm's template error), an artifact that cannot be
-fetched, a release waiting on a failed ancestor, and a kit pinned behind its charts."""
+fetched, a release waiting on a failed ancestor or on one that does not exist, values from a
+ConfigMap/Secret that does not exist, and a kit pinned behind its charts."""
 
 from __future__ import annotations
 
+import difflib
 import time
 from typing import Any
 from urllib.parse import urlparse
@@ -12,7 +14,7 @@ from ..kube import gvr
 from ..kube.status import condition, name_of, namespace_of
 from ..report.model import Finding
 from ..sovereign import Sovereign
-from .findings import blocking, subject_of, warning
+from .findings import blocking, subject, subject_of, warning
 
 Obj = dict[str, Any]
 FAILED_REASONS = {"InstallFailed", "UpgradeFailed", "ArtifactFailed", "SourceNotReady",
@@ -178,4 +180,66 @@ def chart_pin_lag(sov: Sovereign) -> list[Finding]:
                 "stale chart (fixes released since do not reach this Sovereign)",
                 f"bump the bootstrap-kit pin of {chart.get('chart')} to {newest}",
                 pinned=pinned, newest=newest))
+    return out
+
+
+def missing_dependencies(sov: Sovereign) -> list[Finding]:
+    """flux.dependency-missing: a HelmRelease's dependsOn names a HelmRelease that does not
+    exist (helm-controller: DependencyNotReady `unable to get '<ns>/<name>' dependency`), so
+    it waits forever. Names the closest existing release (a typo, most often)."""
+    rels = releases(sov)
+    out: list[Finding] = []
+    for (ns, name), hr in rels.items():
+        if _ready(hr).get("reason") != "DependencyNotReady":
+            continue
+        for dep in (hr.get("spec") or {}).get("dependsOn") or []:
+            dkey = (dep.get("namespace") or ns, str(dep.get("name", "")))
+            if dkey in rels:
+                continue
+            near = difflib.get_close_matches(dkey[1], [n for d, n in rels if d == dkey[0]],
+                                             n=1)
+            out.append(blocking(
+                "flux.dependency-missing", subject_of(hr),
+                f"HelmRelease {ns}/{name} depends on HelmRelease {dkey[0]}/{dkey[1]}, which "
+                f"does not exist: it waits forever ({_ready(hr).get('message', '')})",
+                f"correct dependsOn of HelmRelease {ns}/{name}: {dkey[0]}/{dkey[1]} does not "
+                "exist" + (f" (did you mean {near[0]}?)" if near else
+                           "; add that release to the kit, or drop the dependency"),
+                dependency=f"{dkey[0]}/{dkey[1]}", **({"closest": near[0]} if near else {})))
+    return out
+
+
+def missing_values_sources(sov: Sovereign) -> list[Finding]:
+    """flux.values-missing: a HelmRelease's valuesFrom names a ConfigMap or Secret (or a key
+    in it) that does not exist, so helm-controller cannot compose its values (ValuesError)."""
+    out: list[Finding] = []
+    for (ns, name), hr in releases(sov).items():
+        ready = _ready(hr)
+        # helm-controller's own verdict (it may yet be created by something in flight).
+        if ready.get("status") == "True" or not (
+                ready.get("reason") == "ValuesError"
+                or "values reference" in str(ready.get("message", ""))):
+            continue
+        for ref in (hr.get("spec") or {}).get("valuesFrom") or []:
+            if ref.get("optional"):
+                continue
+            kind = "Secret" if ref.get("kind") == "Secret" else "ConfigMap"
+            src, key = str(ref.get("name", "")), str(ref.get("valuesKey") or "values.yaml")
+            obj = sov.informers(gvr.SECRETS if kind == "Secret" else gvr.CONFIGMAPS).get(
+                src, ns)
+            keys = sorted({*((obj or {}).get("data") or {}), *((obj or {}).get("stringData")
+                                                                or {})})
+            if obj is not None and key in keys:
+                continue
+            what = f"{kind} {ns}/{src}" + (f", which has no key {key}" if obj is not None
+                                           else ", which does not exist")
+            fix = (f"add key {key} to {kind} {ns}/{src} (it has: {', '.join(keys) or 'none'})"
+                   if obj is not None else f"create {kind} {ns}/{src} with key {key}") + \
+                f", or correct the valuesFrom of HelmRelease {ns}/{name} (optional: true if " \
+                "the values may be absent)"
+            out.append(blocking(
+                "flux.values-missing", subject(kind, src, ns),
+                f"HelmRelease {ns}/{name} takes values from {what}: "
+                f"{_ready(hr).get('reason', '')}: {_ready(hr).get('message', '')}", fix,
+                release=f"{ns}/{name}", key=key))
     return out

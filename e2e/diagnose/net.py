@@ -9,6 +9,7 @@ container env, ConfigMaps), found by searching for the host.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -26,11 +27,13 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("net.connection-refused", re.compile(r"dial tcp ([A-Za-z0-9.-]+:\d+): connect: "
                                           r"connection refused"
                                           r"|\[Errno 111\] Connection refused")),
-    ("net.tls-error", re.compile(r"(?:x509: |tls: |SSL: |certificate verify failed)")),
+    ("net.tls-error", re.compile(r"(?:x509: |tls: |SSL: |certificate verify failed"
+                                 r"|server gave HTTP response to HTTPS client)")),
     ("net.timeout", re.compile(r"(?:dial tcp ([A-Za-z0-9.-]+:\d+): i/o timeout"
                                r"|context deadline exceeded|Client\.Timeout exceeded"
                                r"|ReadTimeout|ConnectTimeout)")),
 )
+PLAIN_HTTP = "server gave HTTP response to HTTPS client"
 WHAT = {
     "net.dns-failure": "does not resolve (no such host)",
     "net.connection-refused": "refuses the connection (nothing listens there)",
@@ -105,6 +108,19 @@ def _places(sov: Sovereign, needle: str) -> list[tuple[str, str]]:
     return out
 
 
+def _unowned_ip(sov: Sovereign, host: str) -> bool:
+    """`host` (ip:port) is an IP literal that no Service (ClusterIP) or pod (podIP) has."""
+    ip = host.rpartition(":")[0] or host
+    try:
+        ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return not any((s.get("spec") or {}).get("clusterIP") == ip
+                   for s in sov.informers(gvr.SERVICES).items()) and \
+        not any((p.get("status") or {}).get("podIP") == ip
+                for p in sov.informers(gvr.PODS).items())
+
+
 def network_findings_in(sov: Sovereign, text: str, *, where: str,
                         fix_hint: str = "") -> list[Finding]:
     """The first network error in `text` (a log, a published status), as a Finding."""
@@ -117,6 +133,13 @@ def network_findings_in(sov: Sovereign, text: str, *, where: str,
             places = configured_in(sov, host) if host else []
             value = f"; it is configured in {places[0]}" if places else ""
             fix = fix_hint or FIX[code]
+            if PLAIN_HTTP in line:  # an https:// URL to a server that speaks plain HTTP
+                fix = ("the server speaks plain HTTP on that port: use http:// in the URL "
+                       "(or make the server serve TLS)")
+            elif code == "net.timeout" and not fix_hint and _unowned_ip(sov, host):
+                fix = (f"no Service or pod has the address {host.rpartition(':')[0]}: an IP "
+                       "pinned in configuration that nothing owns (a recreated Service gets a "
+                       "new ClusterIP); name the Service instead (`<name>.<namespace>.svc`)")
             # The codes spelled out (the code registry scans for literals).
             return [blocking(
                 "net.dns-failure" if code == "net.dns-failure" else

@@ -61,6 +61,16 @@ def missing_source(pod: Obj, text: str) -> tuple[str, str, str | None] | None:
     return None
 
 
+def _keys_of(sov: Sovereign, kind: str, ns: str, name: str) -> list[str] | None:
+    """The data keys of an existing Secret/ConfigMap (None: it does not exist)."""
+    g = gvr.SECRETS if kind == "Secret" else gvr.CONFIGMAPS
+    obj = sov.informers(g).get(name, ns)
+    if obj is None:
+        return None
+    return sorted({*(obj.get("data") or {}), *(obj.get("binaryData") or {}),
+                   *(obj.get("stringData") or {})})
+
+
 def source_missing(sov: Sovereign, pods: list[Obj]) -> list[Finding]:
     """pod.secret-missing / pod.configmap-missing: env, envFrom or a volume names a Secret or
     ConfigMap (or a key) that does not exist (CreateContainerConfigError or FailedMount)."""
@@ -79,7 +89,14 @@ def source_missing(sov: Sovereign, pods: list[Obj]) -> list[Finding]:
             what = f"{kind} {ns}/{name}" + (f" has no key {key}" if key else " does not exist")
             owner = describe_owner(sov, pod)
             rel = release_of(workload_of(sov, pod))
-            if kind == "Secret":
+            present = _keys_of(sov, kind, ns, name) if key else None
+            if present is not None:
+                # The object exists and lacks the key: add it, or fix the key's name (the
+                # key names are not secret; their values are never read here).
+                fix = (f"add key {key} to {kind} {ns}/{name} (it has: "
+                       f"{', '.join(present) or 'no keys'}), or correct the key the reference "
+                       f"names in {owner}")
+            elif kind == "Secret":
                 fix = (f"make the chart that references it ({rel or owner}) create Secret "
                        f"{ns}/{name}, or provide it (a lookup-or-generate template, an "
                        "existingSecret, or a reflector source)")

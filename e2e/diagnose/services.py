@@ -8,6 +8,7 @@ Deployment conditions), as the endpointslice and deployment controllers decide t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..kube import gvr
@@ -111,6 +112,19 @@ def service_findings(sov: Sovereign, services: set[tuple[str, str]] | None = Non
             out.append(_scaled_to_zero(sov, workload, f"{ref} selects its pods and has no "
                                                       "endpoint"))
             continue
+        if not pods and workload is not None:
+            # The selector is right (it matches the workload's template): no pod exists
+            # because the workload cannot create one, which its own rules name.
+            wref = f"{workload.get('kind')} {namespace_of(workload)}/{name_of(workload)}"
+            refused = create_refusal(sov, workload)
+            out.append(blocking(
+                "service.no-endpoints", subject_of(svc),
+                f"{ref} selects {sel}, the pods of {wref}, which has none"
+                + (f": pods cannot be created ({refused})" if refused else "")
+                + ": the Service has no endpoint, every request to it fails (503)",
+                f"fix what keeps {wref} from creating its pods (its conditions and "
+                "FailedCreate events name it)", selector=sel))
+            continue
         if not pods:
             others = sorted({f"{k}={v}" for p in in_ns for k, v in _labels(p).items()
                              if k.startswith("app")})[:6]
@@ -150,16 +164,67 @@ def service_findings(sov: Sovereign, services: set[tuple[str, str]] | None = Non
     return out
 
 
+def create_refusal(sov: Sovereign, workload: Obj) -> str:
+    """Why the API refuses the workload's pods: its ReplicaFailure condition (Deployment,
+    ReplicaSet), else the newest FailedCreate event on it or its ReplicaSets (empty: none)."""
+    fail = condition(workload, "ReplicaFailure") or {}
+    if fail.get("status") == "True":
+        return str(fail.get("message", ""))
+    ns, name, kind = namespace_of(workload), name_of(workload), str(workload.get("kind"))
+
+    def about(io: Obj) -> bool:
+        # A Deployment's pods are created by its ReplicaSets, named `<deployment>-<hash>`.
+        return (io.get("kind") == kind and io.get("name") == name) or (
+            kind == "Deployment" and io.get("kind") == "ReplicaSet"
+            and str(io.get("name", "")).rpartition("-")[0] == name)
+
+    events = [e for e in sov.informers(gvr.EVENTS).items(lambda o: namespace_of(o) == ns)
+              if e.get("reason") == "FailedCreate" and about(e.get("involvedObject") or {})]
+    events.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+    return str(events[-1].get("message", "")) if events else ""
+
+
+QUOTA_NAME = re.compile(r"(?:exceeded quota|failed quota): ([^,:\s]+)")
+MUST_SPECIFY = re.compile(r"must specify (.+)$")
+SA_MISSING = re.compile(r'serviceaccount "([^"]+)" not found')
+
+
+def refusal_fix(ref: str, rel: str | None, ns: str, message: str) -> str:
+    """The fix for an API refusal of a workload's pods, from the refusal's words."""
+    where = f"in the values of HelmRelease {rel}" if rel else "in its manifest"
+    quota = QUOTA_NAME.search(message)
+    must = MUST_SPECIFY.search(message)
+    if quota and must:
+        # `limits.memory for: a; requests.cpu for: a,b` -> what, and for which containers.
+        pairs = [part.partition(" for: ") for part in must.group(1).split("; ")]
+        what = ", ".join(r for r, _, _ in pairs)
+        containers = sorted({c for _, _, cs in pairs for c in cs.split(",") if c})
+        return (f"set resources {what} for container(s) {', '.join(containers)} of {ref} "
+                f"({where}): ResourceQuota {ns}/{quota.group(1)} requires them; or drop those "
+                "resources from the quota")
+    if quota:
+        return (f"raise the hard limits of ResourceQuota {ns}/{quota.group(1)}, or lower what "
+                f"{ref} requests ({where}); the refusal says requested, used and limited")
+    sa = SA_MISSING.search(message)
+    if sa:
+        return (f"create ServiceAccount {ns}/{sa.group(1)} (the chart's serviceAccount.create), "
+                f"or point {ref}'s serviceAccountName at one that exists")
+    return f"fix what the API server refuses in {ref}'s pods ({where}), then roll it out again"
+
+
 def not_progressing(sov: Sovereign) -> list[Finding]:
-    """workload.not-progressing: ProgressDeadlineExceeded or ReplicaFailure on a Deployment."""
+    """workload.not-progressing: a Deployment past ProgressDeadlineExceeded or with
+    ReplicaFailure, or any workload whose pods the API refuses (FailedCreate)."""
     out: list[Finding] = []
     for d in sov.informers(gvr.DEPLOYMENTS).items():
         prog = condition(d, "Progressing") or {}
         fail = condition(d, "ReplicaFailure") or {}
-        if prog.get("reason") == "ProgressDeadlineExceeded" and prog.get("status") == "False":
+        refused = create_refusal(sov, d) if fail.get("status") == "True" else ""
+        if refused:
+            why = f"ReplicaFailure {fail.get('reason', '')}: {refused}"
+        elif prog.get("reason") == "ProgressDeadlineExceeded" and \
+                prog.get("status") == "False":
             why = f"Progressing=False ProgressDeadlineExceeded: {prog.get('message', '')}"
-        elif fail.get("status") == "True":
-            why = f"ReplicaFailure {fail.get('reason', '')}: {fail.get('message', '')}"
         else:
             continue
         ref = f"Deployment {namespace_of(d)}/{name_of(d)}"
@@ -167,13 +232,25 @@ def not_progressing(sov: Sovereign) -> list[Finding]:
         pods = [p for p in sov.informers(gvr.PODS).items()
                 if namespace_of(p) == namespace_of(d)
                 and _selects(dict(selector), _labels(p)) and not pod_ready(p)]
+        fix = refusal_fix(ref, release_of(d), namespace_of(d), refused) if refused else (
+            f"fix what keeps the new pods of {ref} from becoming available (the pod state "
+            "names it), then roll it out again")
         out.append(blocking(
             "workload.not-progressing", subject_of(d),
             f"{ref} stopped progressing ({why})"
-            + (f"; its pods: {pod_state(pods[0])}" if pods else ""),
-            f"fix what keeps the new pods of {ref} from becoming available (the pod state "
-            "names it), then roll it out again", condition=why,
+            + (f"; its pods: {pod_state(pods[0])}" if pods else ""), fix, condition=why,
             pods="\n".join(pod_state(p) for p in pods[:3])))
+    for kind in (gvr.STATEFULSETS, gvr.DAEMONSETS, gvr.JOBS):
+        for w in sov.informers(kind).items():
+            refused = create_refusal(sov, w)
+            if not refused or (kind == gvr.JOBS and condition(w, "Complete")):
+                continue
+            ref = f"{w.get('kind')} {namespace_of(w)}/{name_of(w)}"
+            out.append(blocking(
+                "workload.not-progressing", subject_of(w),
+                f"{ref} cannot create its pods (FailedCreate: {refused})",
+                refusal_fix(ref, release_of(w), namespace_of(w), refused),
+                condition=f"FailedCreate: {refused}"))
     return out
 
 
@@ -186,3 +263,21 @@ def scaled_to_zero(sov: Sovereign, needed: set[tuple[str, str, str]]) -> list[Fi
                     int((w.get("spec") or {}).get("replicas", 1)) == 0:
                 out.append(_scaled_to_zero(sov, w, "the journey needs it running"))
     return out
+
+
+def with_workload_causes(sov: Sovereign, found: list[Finding]) -> list[Finding]:
+    """Service findings plus what stops the workloads behind them (a rollout that cannot
+    create its pods, past its deadline): a route's 503 is then named by its root."""
+    wanted = set()
+    for f in found:
+        if f.code != "service.no-endpoints" or f.subject is None:
+            continue
+        svc = sov.informers(gvr.SERVICES).get(f.subject.name, f.subject.namespace)
+        selector = dict(((svc or {}).get("spec") or {}).get("selector") or {})
+        w = _workload_for(sov, f.subject.namespace or "", selector) if selector else None
+        if w is not None:
+            wanted.add((str(w.get("kind")), namespace_of(w), name_of(w)))
+    if not wanted:
+        return found
+    return found + [f for f in not_progressing(sov) if f.subject and (
+        f.subject.kind, f.subject.namespace, f.subject.name) in wanted]

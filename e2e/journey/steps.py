@@ -21,7 +21,7 @@ MIN = 60.0
 def _flux(ctx: StepContext) -> list[Finding]:
     # A Job that failed while the kit converges is read here, where it is seen.
     found = jobs.failed_jobs(ctx.sov) + flux.failed_releases(ctx.sov) + \
-        flux.dependency_roots(ctx.sov)
+        flux.dependency_roots(ctx.sov) + _kit_references(ctx)
     if any(f.code == "flux.artifact-failed" for f in found):
         found = routes.unrouted_hosts(ctx.sov) + found  # a pull that EOFs: whose host?
     if not any(f.code == "flux.install-failed" for f in found):
@@ -35,6 +35,11 @@ def _flux(ctx: StepContext) -> list[Finding]:
     return found + flux.chart_pin_lag(ctx.sov)
 
 
+def _kit_references(ctx: StepContext) -> list[Finding]:
+    """What the kit's HelmReleases name that does not exist (a dependency, a values source)."""
+    return flux.missing_dependencies(ctx.sov) + flux.missing_values_sources(ctx.sov)
+
+
 def served(*kinds: GVR) -> Diagnoser:
     """api.kind-not-served for the kinds a step reads: fail fast instead of 404s."""
 
@@ -45,7 +50,8 @@ def served(*kinds: GVR) -> Diagnoser:
 
 
 def _routes(ctx: StepContext) -> list[Finding]:
-    return routes.route_findings(ctx.sov) + services.service_findings(ctx.sov)
+    return services.with_workload_causes(
+        ctx.sov, routes.route_findings(ctx.sov) + services.service_findings(ctx.sov))
 
 
 def service_path(name: str) -> Diagnoser:
@@ -68,7 +74,8 @@ def backend_findings(ctx: StepContext, host: str) -> list[Finding]:
             for rule in (route.get("spec") or {}).get("rules") or []:
                 for b in rule.get("backendRefs") or []:
                     backends.add((b.get("namespace") or ns, b.get("name", "")))
-    return services.service_findings(ctx.sov, backends) if backends else []
+    return services.with_workload_causes(ctx.sov, services.service_findings(
+        ctx.sov, backends)) if backends else []
 
 
 def _sandbox(ctx: StepContext) -> list[Finding]:
@@ -88,7 +95,7 @@ STEPS: tuple[Step, ...] = (
          watches=(gvr.GATEWAYCLASSES, gvr.GATEWAYS)),
     Step(4, "bootstrap-kit-applied", "Flux sources and every HelmRelease of the kit exist",
          kit.kit_applied, needs=(1,), timeout=10 * MIN, stall_after=5 * MIN,
-         watches=(gvr.HELMRELEASES, gvr.HELMREPOSITORIES)),
+         watches=(gvr.HELMRELEASES, gvr.HELMREPOSITORIES), diagnosers=(_kit_references,)),
     Step(5, "bootstrap-kit-converged", "every HelmRelease Ready at its pinned chart version",
          kit.kit_converged, needs=(2, 4), timeout=40 * MIN, stall_after=10 * MIN,
          watches=(gvr.HELMRELEASES, gvr.HELMREPOSITORIES, gvr.PODS, gvr.EVENTS,

@@ -29,6 +29,9 @@ CODES: Final = MappingProxyType({
     "flux.artifact-failed": "a HelmRelease's chart could not be fetched",
     "flux.dependency-root": "HelmReleases wait on a failed dependency",
     "flux.chart-pin-lag": "a HelmRelease is pinned to a stale chart version",
+    "flux.dependency-missing": "a HelmRelease depends on a HelmRelease that does not exist",
+    "flux.values-missing": "a HelmRelease takes values from a ConfigMap/Secret (or key) that "
+                           "does not exist",
     # pods
     "pod.secret-missing": "a pod needs a Secret (or key) that does not exist",
     "pod.probe-http-error": "a pod's HTTP probe answers an error status",

@@ -4,8 +4,9 @@
 registries: repository, the tags that exist (omitted = any), the app that runs (a name
 registered in `stubs.emulator.apps` or `generic`), the port the process listens on, the
 path prefixes a generic app answers, and what the entrypoint does at start (paths it
-removes, lines it prints) and optionally its ENV defaults (`env`). An image that is not
-listed does not exist: pulling it fails.
+removes, lines it prints), optionally its ENV defaults (`env`) and the memory its process
+grows to once started (`memory`, a quantity: a container whose memory limit is below it is
+OOM-killed). An image that is not listed does not exist: pulling it fails.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .kubeapi.quantity import quantity
 
 DEFAULT_APPS_FILE = Path(__file__).resolve().parents[2] / "clusters" / "emulated" / "apps.yaml"
 DEFAULT_REGISTRY = "docker.io"
@@ -73,6 +76,8 @@ class ImageModel:
     entrypoint: Entrypoint = field(default_factory=Entrypoint)
     # The image's ENV defaults (the Dockerfile's ENV), overridden by the pod spec.
     env: tuple[tuple[str, str], ...] = ()
+    # The working set the process reaches after start (bytes; None: small, never limited).
+    memory: float | None = None
 
     def env_map(self) -> dict[str, str]:
         return dict(self.env)
@@ -94,6 +99,7 @@ def _image_model(doc: Mapping[str, Any]) -> ImageModel:
         entrypoint=Entrypoint(tuple(str(p) for p in ep.get("removes") or ()),
                               tuple(str(line) for line in ep.get("log") or ())),
         env=tuple((str(k), str(v)) for k, v in (doc.get("env") or {}).items()),
+        memory=quantity(doc["memory"]) if doc.get("memory") is not None else None,
     )
 
 

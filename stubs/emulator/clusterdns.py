@@ -17,6 +17,8 @@ caller's loop, so a blocking client on that loop would deadlock it.
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,6 +40,14 @@ class NoSuchHost(httpx.ConnectError):
 
 class ConnectionRefused(httpx.ConnectError):
     """The Service exists but nothing ready listens behind it."""
+
+
+class DialTimeout(httpx.ConnectTimeout):
+    """Nothing owns the address dialled: the packets are dropped and the dial times out."""
+
+
+class TLSHandshakeFailed(httpx.ConnectError):
+    """An https:// URL whose server does not complete a TLS handshake (Go's wording)."""
 
 
 @dataclass(frozen=True)
@@ -117,18 +127,56 @@ class ClusterDNS:
             raise ConnectionRefused(f"dial tcp {ip}:{target}: connect: connection refused")
         return url
 
-    def resolve_host(self, host: str, port: int, default_namespace: str | None = None) -> str:
-        """Loopback base URL for `host:port` as seen from inside the cluster."""
+    def is_public(self, host: str) -> bool:
+        """A name under the Sovereign's FQDN: public DNS points it at the gateway."""
         fqdn = self.emulator.fqdn.lower()
         h = host.rstrip(".").lower()
-        if h == fqdn or h.endswith("." + fqdn):
+        return h == fqdn or h.endswith("." + fqdn)
+
+    def resolve_ip(self, ip: str, port: int) -> str | None:
+        """An IP literal: a Service's ClusterIP, else a pod IP (None: nobody has it)."""
+        services, _ = self.emulator.store.list(self._rt("", "v1", "services"))
+        for svc in services:
+            if (svc.get("spec") or {}).get("clusterIP") == ip:
+                meta = svc["metadata"]
+                return self.resolve(meta["namespace"], meta["name"], port)
+        pods, _ = self.emulator.store.list(self._rt("", "v1", "pods"))
+        if any((p.get("status") or {}).get("podIP") == ip for p in pods):
+            url = self.emulator.network.resolve(ip, port)
+            if url is None:
+                raise ConnectionRefused(f"dial tcp {ip}:{port}: connect: connection refused")
+            return url
+        return None
+
+    def resolve_host(self, host: str, port: int, default_namespace: str | None = None) -> str:
+        """Loopback base URL for `host:port` as seen from inside the cluster. An IP that no
+        Service or pod has is dropped: DialTimeout (raised by the transport, which knows the
+        client's connect timeout) is signalled by NoRoute."""
+        if is_ip(host):
+            url = self.resolve_ip(host, port)
+            if url is None:
+                raise NoRoute(f"dial tcp {host}:{port}: i/o timeout")
+            return url
+        if self.is_public(host):
             if self.emulator.gateway_url is None:
                 raise ConnectionRefused(f"dial tcp {host}:{port}: connect: connection refused")
             return self.emulator.gateway_url
-        svc = parse_service_host(h, default_namespace)
+        svc = parse_service_host(host.rstrip(".").lower(), default_namespace)
         if svc is None:
             raise NoSuchHost(f"lookup {host}: no such host")
         return self.resolve(svc.namespace, svc.name, port)
+
+
+class NoRoute(Exception):
+    """No Service or pod owns the IP: nothing will ever answer (the transport times out)."""
+
+
+def is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _slice_port(es: dict[str, Any], svc_port: dict[str, Any]) -> int | None:
@@ -168,9 +216,26 @@ class ClusterTransport(httpx.AsyncBaseTransport):
         except httpx.ConnectError as e:
             e.request = request
             raise
-        # Dial the loopback address; the Host header still names the Service.
-        request.url = url.copy_with(scheme=base.scheme, host=base.host, port=base.port)
-        return await self.inner.handle_async_request(request)
+        except NoRoute as e:
+            # The SYN goes unanswered: the client waits out its own connect timeout
+            # (scaled as every emulated duration is), then gives up.
+            wait = (request.extensions.get("timeout") or {}).get("connect") or 30.0
+            await asyncio.sleep(float(wait) * self.dns.emulator.time_scale)
+            raise DialTimeout(str(e), request=request) from None
+        # Dial the loopback address; the Host header still names the Service. The gateway
+        # terminates TLS for public names with the Sovereign's certificate; a Service's pod
+        # gets the handshake itself, and a pod that speaks plain HTTP fails it.
+        tls_to_pod = url.scheme == "https" and not self.dns.is_public(url.host)
+        request.url = url.copy_with(scheme="https" if tls_to_pod else base.scheme,
+                                    host=base.host, port=base.port)
+        try:
+            return await self.inner.handle_async_request(request)
+        except httpx.ConnectError as e:
+            if tls_to_pod and "WRONG_VERSION_NUMBER" in str(e):
+                # Not a TLS record back: the server answered in plain HTTP (net/http's words).
+                raise TLSHandshakeFailed("http: server gave HTTP response to HTTPS client",
+                                         request=request) from None
+            raise
 
     async def aclose(self) -> None:
         await self.inner.aclose()

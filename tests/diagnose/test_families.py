@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from e2e.diagnose import apis, causality, conditions, jobs, net, pods, services
+from e2e.diagnose import apis, causality, conditions, flux, jobs, net, pods, services
 from e2e.kube import gvr
 
 from .fakesov import FakeSov, event, meta, pod
@@ -61,6 +61,12 @@ def test_secret_key_missing_keeps_its_code_and_fix() -> None:
     [f] = pods.source_missing(FakeSov().add(p), [p])  # type: ignore[arg-type]
     assert f.code == "pod.secret-missing" and "has no key password" in f.message
     assert "create Secret apps/db" in f.hint
+    # The Secret exists with other keys: add the key (or fix its name), never "create it".
+    secret = {"kind": "Secret", "metadata": meta("db"), "data": {"pass": "c2VjcmV0"}}
+    [g] = pods.source_missing(FakeSov().add(p, secret), [p])  # type: ignore[arg-type]
+    assert g.hint == ("add key password to Secret apps/db (it has: pass), or correct the key "
+                      "the reference names in pod apps/db-1")
+    assert "c2VjcmV0" not in g.hint + g.message
 
 
 def test_liveness_refused_names_probe_port_and_the_containers_port() -> None:
@@ -160,6 +166,53 @@ def test_progress_deadline_exceeded() -> None:
     assert f.hint.startswith("fix what keeps the new pods of Deployment apps/web")
 
 
+def test_replica_failure_names_the_quota_and_the_service_follows() -> None:
+    msg = ('pods "web-5d8f-" is forbidden: failed quota: compute: must specify limits.memory '
+           "for: app; requests.memory for: app")
+    d = deployment("web", conds=[{"type": "ReplicaFailure", "status": "True",
+                                  "reason": "FailedCreate", "message": msg}])
+    sov = FakeSov().add(d, service("web", {"app": "web"}), route("web"))
+    [f] = services.not_progressing(sov)  # type: ignore[arg-type]
+    assert f.code == "workload.not-progressing" and msg in f.message
+    assert f.hint.startswith("set resources limits.memory, requests.memory for container(s) "
+                             "app of Deployment apps/web (in its manifest): ResourceQuota "
+                             "apps/compute requires them")
+    # The Service's selector is right: it names the workload that cannot create pods, and
+    # is downstream of it (not "the selector matches no pod").
+    [s] = services.service_findings(sov)  # type: ignore[arg-type]
+    assert "the pods of Deployment apps/web, which has none" in s.message and msg in s.message
+    assert s.hint.startswith("fix what keeps Deployment apps/web from creating its pods")
+    ordered = causality.upstream_first(sov, [s, f])  # type: ignore[arg-type]
+    assert [x.code for x in ordered] == ["workload.not-progressing", "service.no-endpoints"]
+    # Where only the Service is diagnosed (a route's step), its workload's cause joins it.
+    joined = services.with_workload_causes(sov, [s])  # type: ignore[arg-type]
+    assert [x.code for x in joined] == ["service.no-endpoints", "workload.not-progressing"]
+
+
+def test_refusal_fixes_by_cause() -> None:
+    exceeded = ('pods "web-1-" is forbidden: exceeded quota: small, requested: pods=1, used: '
+                "pods=1, limited: pods=1")
+    assert services.refusal_fix("Deployment apps/web", "flux-system/web", "apps", exceeded) \
+        .startswith("raise the hard limits of ResourceQuota apps/small, or lower what "
+                    "Deployment apps/web requests (in the values of HelmRelease flux-system/web)")
+    sa = ('pods "web-1-" is forbidden: error looking up service account apps/web: '
+          'serviceaccount "web" not found')
+    assert services.refusal_fix("Deployment apps/web", None, "apps", sa).startswith(
+        "create ServiceAccount apps/web")
+    assert services.refusal_fix("Deployment apps/web", None, "apps", "denied by webhook") == (
+        "fix what the API server refuses in Deployment apps/web's pods (in its manifest), then "
+        "roll it out again")
+
+
+def test_statefulset_failed_create_event() -> None:
+    sts = {"kind": "StatefulSet", "metadata": meta("db"), "spec": {}, "status": {}}
+    msg = ('create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: exceeded '
+           "quota: small, requested: pods=1, used: pods=1, limited: pods=1")
+    [f] = services.not_progressing(FakeSov().add(sts, event(sts, "FailedCreate", msg)))  # type: ignore[arg-type]
+    assert f.subject.kind == "StatefulSet" and msg in f.message  # type: ignore[union-attr]
+    assert f.hint.startswith("raise the hard limits of ResourceQuota apps/small")
+
+
 # ---- jobs, network, APIs, conditions ------------------------------------------------------
 
 def test_failed_job_reads_its_published_status_and_the_network_error() -> None:
@@ -199,6 +252,17 @@ def test_net_codes_and_harness_gateway_hint() -> None:
     [g] = net.harness_call_findings(sov, "HTTPCallError: GET https://gitea.sovereign.test/: "  # type: ignore[arg-type]
                                     "ConnectError: [Errno 111] Connection refused")
     assert g.code == "net.connection-refused" and "--gateway-url" in g.hint
+    [h] = net.network_findings_in(sov, 'Post "https://api.apps.svc:8080/x": http: server '  # type: ignore[arg-type]
+                                  "gave HTTP response to HTTPS client", where="pod apps/x")
+    assert h.code == "net.tls-error" and h.subject.name == "api.apps.svc:8080"  # type: ignore[union-attr]
+    assert h.hint == ("the server speaks plain HTTP on that port: use http:// in the URL (or "
+                      "make the server serve TLS)")
+    svc = {**service("db", {"app": "db"}), "spec": {"clusterIP": "10.96.0.10"}}
+    owned, unowned = (net.network_findings_in(FakeSov().add(svc), f"dial tcp {ip}:5432: i/o "  # type: ignore[arg-type]
+                                              "timeout", where="pod apps/x")[0]
+                      for ip in ("10.96.0.10", "10.96.7.7"))
+    assert owned.hint == net.FIX["net.timeout"]
+    assert unowned.hint.startswith("no Service or pod has the address 10.96.7.7: an IP pinned")
 
 
 class NoCrdSov(FakeSov):
@@ -231,6 +295,48 @@ def test_kind_not_served_names_the_crd_and_the_version() -> None:
     [g] = apis.not_served(NoCrdSov(crd), [gvr.SANDBOXES])  # type: ignore[arg-type]
     assert "does not serve v1alpha1 (served: v1alpha2)" in g.message
     assert g.hint.startswith("serve v1alpha1 again in CRD sandboxes.sandbox.openova.io")
+
+
+def helmrelease(name: str, reason: str, message: str, **spec: Any) -> Obj:
+    return {"kind": "HelmRelease", "metadata": meta(name, "flux-system"), "spec": spec,
+            "status": {"conditions": [{"type": "Ready", "status": "False", "reason": reason,
+                                       "message": message}]}}
+
+
+def test_flux_dependency_missing_names_the_closest_release() -> None:
+    grafana = helmrelease("bp-grafana", "DependencyNotReady",
+                          "unable to get 'flux-system/bp-keycloack' dependency: helmreleases."
+                          'helm.toolkit.fluxcd.io "bp-keycloack" not found',
+                          dependsOn=[{"name": "bp-keycloack"}])
+    keycloak = {"kind": "HelmRelease", "metadata": meta("bp-keycloak", "flux-system"),
+                "spec": {}, "status": {}}
+    [f] = flux.missing_dependencies(FakeSov().add(grafana, keycloak))  # type: ignore[arg-type]
+    assert f.code == "flux.dependency-missing" and f.subject.name == "bp-grafana"  # type: ignore[union-attr]
+    assert f.hint == ("correct dependsOn of HelmRelease flux-system/bp-grafana: "
+                      "flux-system/bp-keycloack does not exist (did you mean bp-keycloak?)")
+    # A dependency that exists and is merely not ready is not this rule's.
+    grafana["spec"]["dependsOn"] = [{"name": "bp-keycloak"}]
+    assert flux.missing_dependencies(FakeSov().add(grafana, keycloak)) == []  # type: ignore[arg-type]
+
+
+def test_flux_values_missing_object_or_key() -> None:
+    ref = [{"kind": "ConfigMap", "name": "grafana-values", "valuesKey": "values.yaml"}]
+    hr = helmrelease("bp-grafana", "ValuesError", "could not resolve ConfigMap chart values "
+                     "reference 'flux-system/grafana-values' with key 'values.yaml'",
+                     valuesFrom=ref)
+    [f] = flux.missing_values_sources(FakeSov().add(hr))  # type: ignore[arg-type]
+    assert (f.code, str(f.subject)) == ("flux.values-missing",
+                                        "ConfigMap/flux-system/grafana-values")
+    assert f.hint.startswith("create ConfigMap flux-system/grafana-values with key values.yaml,"
+                             " or correct the valuesFrom of HelmRelease flux-system/bp-grafana")
+    cm = {"kind": "ConfigMap", "metadata": meta("grafana-values", "flux-system"),
+          "data": {"values.yml": "x: 1"}}
+    [g] = flux.missing_values_sources(FakeSov().add(hr, cm))  # type: ignore[arg-type]
+    assert g.hint.startswith("add key values.yaml to ConfigMap flux-system/grafana-values (it "
+                             "has: values.yml)")
+    # Before helm-controller says so, a missing source is not yet a cause.
+    hr["status"]["conditions"][0].update(reason="Progressing", message="reconciling")
+    assert flux.missing_values_sources(FakeSov().add(hr)) == []  # type: ignore[arg-type]
 
 
 def test_condition_false_names_the_reason() -> None:

@@ -47,3 +47,13 @@ def test_subject_glob_matches_the_root(tmp_path: Path) -> None:
 def test_a_malformed_subject_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="subject must be Kind/namespace/name"):
         load(fault(tmp_path, "grafana"))
+
+
+def test_fix_words_are_checked_against_the_root_hint(tmp_path: Path) -> None:
+    path = fault(tmp_path, "Pod/grafana/grafana-*")
+    (path / "expect.yaml").write_text((path / "expect.yaml").read_text() + "fix: x\n")
+    assert load(path).mismatches(report("grafana-abc12")) == []
+    (path / "expect.yaml").write_text((path / "expect.yaml").read_text().replace(
+        "fix: x", "fix: raise the limit"))
+    assert load(path).mismatches(report("grafana-abc12")) == [
+        "root fix 'x' does not say 'raise the limit'"]

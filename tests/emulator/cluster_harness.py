@@ -21,6 +21,7 @@ GVR = {
     "Endpoints": ("", "v1", "endpoints"), "Node": ("", "v1", "nodes"),
     "Deployment": ("apps", "v1", "deployments"), "StatefulSet": ("apps", "v1", "statefulsets"),
     "DaemonSet": ("apps", "v1", "daemonsets"), "ReplicaSet": ("apps", "v1", "replicasets"),
+    "ResourceQuota": ("", "v1", "resourcequotas"),
     "Job": ("batch", "v1", "jobs"),
     "EndpointSlice": ("discovery.k8s.io", "v1", "endpointslices"),
     "GatewayClass": ("gateway.networking.k8s.io", "v1", "gatewayclasses"),

@@ -142,3 +142,41 @@ def test_public_names_go_to_the_gateway() -> None:
                                 "path": "/api/v1/version"}
 
     run(body)
+
+
+def test_https_to_a_plain_http_pod_fails_the_handshake() -> None:
+    """The client really starts TLS with the pod; a pod that answers in plain HTTP fails it
+    (net/http's wording), while public names keep the gateway's TLS termination."""
+    async def body(em: Emulator) -> None:
+        ip = await pod(em, 3000, "newapi")
+        service(em, "newapi", "newapi", [{"port": 3000, "targetPort": 3000}])
+        slice_(em, "newapi", "newapi", "s1", [(ip, True)], None)
+        em.gateway_url = await em.serve(tag_app("gw"))
+        async with cluster_client(em) as c:
+            assert (await c.get("http://newapi.newapi.svc:3000/x")).json()["tag"] == "newapi"
+            with pytest.raises(httpx.ConnectError,
+                               match=r"^http: server gave HTTP response to HTTPS client$"):
+                await c.get("https://newapi.newapi.svc:3000/x")
+            r = await c.get("https://newapi.sovereign.test/x")
+            assert r.json()["tag"] == "gw"
+
+    run(body)
+
+
+def test_ip_literals_cluster_ip_pod_ip_and_nobodys_ip() -> None:
+    """A Service's ClusterIP routes to it, a pod IP to the pod; an IP nobody has is
+    dropped: the client waits out its connect timeout (scaled) and gets an i/o timeout."""
+    async def body(em: Emulator) -> None:
+        ip = await pod(em, 3000, "newapi")
+        service(em, "newapi", "newapi", [{"port": 3000, "targetPort": 3000}])
+        slice_(em, "newapi", "newapi", "s1", [(ip, True)], None)
+        cluster_ip = em.store.get(rt(em, "", "v1", "services"), "newapi", "newapi")[
+            "spec"]["clusterIP"]
+        async with cluster_client(em, timeout=10.0) as c:
+            r = await c.get(f"http://{cluster_ip}:3000/x")
+            assert r.json()["tag"] == "newapi"
+            with pytest.raises(httpx.ConnectTimeout, match=r"^dial tcp 10\.96\.9\.9:3000: "
+                                                           r"i/o timeout$"):
+                await c.get("http://10.96.9.9:3000/x")
+
+    run(body)

@@ -28,7 +28,7 @@ NS = "apps"
 MODEL = AppModel.parse({"apiVersion": "emulator.sovereign-e2e/v1alpha1", "kind": "AppModel",
                         "images": [
     {"repository": "ghcr.io/openova-io/web", "tags": ["1.0"], "port": 8080,
-     "paths": ["/app/"]},
+     "paths": ["/app/"], "memory": "100Mi"},
     {"repository": "ghcr.io/openova-io/openova/guacamole", "tags": ["1.5.5"], "port": 8080,
      "paths": ["/guacamole/"], "env": {"GUACAMOLE_HOME": "/home/guacamole/.guacamole"},
      "entrypoint": {"removes": ["$GUACAMOLE_HOME"], "log": ["starting guacamole"]}},
@@ -230,6 +230,24 @@ def test_liveness_on_an_unserved_path_restarts_into_crash_loop(c: Cluster) -> No
     cs = container_status(p)
     assert cs["restartCount"] >= 1 and cs["lastState"]["terminated"]["exitCode"] == 137
     assert not is_ready(p)
+
+
+def test_memory_limit_below_the_working_set_is_oom_killed_into_crash_loop(c: Cluster) -> None:
+    """A real kubelet's signals: lastState.terminated OOMKilled/137, restarts, CrashLoopBackOff."""
+    c.create("Pod", pod("oom", {"image": "ghcr.io/openova-io/web:1.0",
+                                "resources": {"limits": {"memory": "64Mi"}}}))
+    p = c.wait("Pod", NS, lambda o: waiting_reason(o) == "CrashLoopBackOff"
+               and container_status(o)["restartCount"] >= 2, name="oom")
+    last = container_status(p)["lastState"]["terminated"]
+    assert (last["exitCode"], last["reason"]) == (137, "OOMKilled")
+    uid = p["metadata"]["uid"]
+    c.wait_event(NS, event_matches(
+        "BackOff", f"Back-off restarting failed container main in pod oom_{NS}({uid})", "oom"))
+    # The same image under a limit above its working set keeps running.
+    c.create("Pod", pod("roomy", {"image": "ghcr.io/openova-io/web:1.0",
+                                  "resources": {"limits": {"memory": "128Mi"}}}))
+    ok = c.wait("Pod", NS, is_ready, name="roomy")
+    assert container_status(ok)["restartCount"] == 0
 
 
 def test_app_exit_completes_a_never_restart_pod(c: Cluster) -> None:

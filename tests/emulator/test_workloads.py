@@ -189,3 +189,48 @@ def test_requests_beyond_allocatable_are_insufficient(c: Cluster) -> None:
     assert condition(pod, "PodScheduled")["message"].startswith(  # type: ignore[index]
         "0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are "
         "available: 1 No preemption victims found for incoming pod.")
+
+
+def test_quota_refusing_pods_sets_replica_failure(c: Cluster) -> None:
+    """kube-controller-manager's signals when admission refuses a ReplicaSet's pods: a
+    Warning FailedCreate event and ReplicaFailure=True FailedCreate on the ReplicaSet and
+    the Deployment, with the API's message; both go once pods can be created."""
+    ns = "capped"
+    c.namespace(ns)
+    c.create("ResourceQuota", {"metadata": {"name": "compute", "namespace": ns},
+                               "spec": {"hard": {"requests.memory": "256Mi",
+                                                 "limits.memory": "512Mi"}}})
+    c.create("Deployment", {**deployment("web"), "metadata": {"name": "web", "namespace": ns}})
+    d = c.wait("Deployment", ns, lambda o: condition(o, "ReplicaFailure") is not None,
+               name="web")
+    why = condition(d, "ReplicaFailure")
+    assert why is not None and (why["status"], why["reason"]) == ("True", "FailedCreate")
+    assert re.fullmatch(r'pods "web-[0-9a-f]{10}-" is forbidden: failed quota: compute: must '
+                        r"specify limits\.memory for: main; requests\.memory for: main",
+                        why["message"]), why["message"]
+    rs = c.list("ReplicaSet", ns, "app=web")[0]
+    assert condition(rs, "ReplicaFailure")["message"] == why["message"]  # type: ignore[index]
+    ev = c.wait_event(ns, event_matches("FailedCreate"))
+    assert ev["type"] == "Warning" and ev["message"] == f"Error creating: {why['message']}"
+    assert ev["involvedObject"]["kind"] == "ReplicaSet"
+    assert c.list("Pod", ns, "app=web") == []
+
+    c.delete("ResourceQuota", ns, "compute")
+    c.wait("Deployment", ns, lambda o: condition(o, "ReplicaFailure") is None
+           and (o.get("status") or {}).get("replicas") == 1, name="web")
+    assert condition(c.list("ReplicaSet", ns, "app=web")[0], "ReplicaFailure") is None
+
+
+def test_exceeded_quota_names_requested_used_and_limited(c: Cluster) -> None:
+    ns = "onepod"
+    c.namespace(ns)
+    c.create("ResourceQuota", {"metadata": {"name": "one-pod", "namespace": ns},
+                               "spec": {"hard": {"pods": "1"}}})
+    c.create("Deployment", {**deployment("two", replicas=2),
+                            "metadata": {"name": "two", "namespace": ns}})
+    d = c.wait("Deployment", ns, lambda o: condition(o, "ReplicaFailure") is not None,
+               name="two")
+    assert re.fullmatch(r'pods "two-[0-9a-f]{10}-" is forbidden: exceeded quota: one-pod, '
+                        r"requested: pods=1, used: pods=1, limited: pods=1",
+                        condition(d, "ReplicaFailure")["message"])  # type: ignore[index]
+    assert len(c.list("Pod", ns, "app=two")) == 1

@@ -14,6 +14,8 @@ from .podtemplate import (
     template_hash,
 )
 
+RETRY_REFUSED = 5.0  # seconds before a refused pod create is tried again
+
 if TYPE_CHECKING:
     from .workloads import WorkloadController
 
@@ -27,6 +29,7 @@ def reconcile(ctl: WorkloadController, ds: Obj) -> float | None:
     revision = template_hash(template)
     nodes = [n["metadata"]["name"] for n in ctl.store.list(ctl.rt("", "v1", "nodes"))[0]]
     pods = ctl.owned_pods({meta["uid"]}, ns)
+    refused = False  # a pod create the API refused: tried again shortly
     recorder = ctl.recorder("daemonset-controller")
     by_node: dict[str, list[Obj]] = {}
     for p in pods:
@@ -50,7 +53,11 @@ def reconcile(ctl: WorkloadController, ds: Obj) -> float | None:
                                 extra_labels={REVISION_LABEL: revision,
                                               "pod-template-generation":
                                                   str(meta.get("generation", 1))})
-        by_node[node] = [ctl.create_pod(pod)]
+        made = ctl.try_create_pod(ds, pod, "daemonset-controller")
+        if made is None:
+            refused = True
+            continue
+        by_node[node] = [made]
         recorder.record(object_ref(ds), "Normal", "SuccessfulCreate",
                         f"Created pod: {pod['metadata']['name']}")
     scheduled = [p for ps in by_node.values() for p in ps]
@@ -71,4 +78,4 @@ def reconcile(ctl: WorkloadController, ds: Obj) -> float | None:
     if ready == 0:
         del status["numberAvailable"]
     ctl.write_status("DaemonSet", ds, status)
-    return None
+    return RETRY_REFUSED * ctl.time_scale if refused else None

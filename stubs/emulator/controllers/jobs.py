@@ -95,7 +95,11 @@ def reconcile(ctl: WorkloadController, job: Obj) -> float | None:
                               "controller-uid": uid, "job-name": name}
                     pod = pod_from_template(template, name=pname, namespace=ns, owner=job,
                                             extra_labels=labels)
-                    active.append(ctl.create_pod(pod))
+                    made = ctl.try_create_pod(job, pod, "job-controller")
+                    if made is None:
+                        requeue = 5.0 * ctl.time_scale  # tried again, as the job controller
+                        break
+                    active.append(made)
                     recorder.record(object_ref(job), "Normal", "SuccessfulCreate",
                                     f"Created pod: {pname}")
     else:

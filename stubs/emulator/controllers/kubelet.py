@@ -5,7 +5,9 @@ ContainerCreating with FailedMount events), create the sandbox (pod IP), run ini
 containers to completion, then each container: pull the image (it must exist in the app
 model; else ErrImagePull -> ImagePullBackOff), resolve env (CreateContainerConfigError on a
 missing Secret or key), run the entrypoint model (removing a mount point fails with the
-image's own log line), start the app on loopback and register podIP:port. Exits restart
+image's own log line), start the app on loopback and register podIP:port. A process whose
+working set (the app model's `memory`) exceeds the container's memory limit is killed by
+the kernel's OOM killer a moment after start (exit 137, reason OOMKilled). Exits restart
 per restartPolicy with the crash back-off (10s doubling to 5m -> CrashLoopBackOff). Probes
 are real HTTP requests on timers. Durations are scaled by the emulator's time_scale;
 messages keep the real numbers. Pod status, Events and logs are written as a kubelet
@@ -30,6 +32,7 @@ from ..appmodel import DEFAULT_APPS_FILE, DEFAULT_PORT, AppModel, ImageModel, pa
 from ..apps import APP_FACTORIES, AppContext, AppFactory
 from ..apps.generic import generic_app
 from ..kubeapi import errors
+from ..kubeapi.quantity import quantity
 from ..kubeapi.resources import ResourceType
 from ..kubeapi.store import WatchEvent
 from .backoff import Backoff, go_duration
@@ -48,6 +51,9 @@ Obj = dict[str, Any]
 CONFIG_RETRY = 10.0  # pod worker back-off after a sync error (kubelet backOffPeriod)
 MOUNT_RETRY_INITIAL, MOUNT_RETRY_MAX = 0.5, 122.0  # operation executor exponential back-off
 MOUNT_TIMEOUT = 123.0  # WaitForAttachAndMount: 2m3s
+# Seconds a process takes to grow to its working set after start: when that is above the
+# container's memory limit, the cgroup's OOM killer ends it then.
+OOM_AFTER = 3.0
 PROBE_FIELDS = (("Startup", "startupProbe"), ("Liveness", "livenessProbe"),
                 ("Readiness", "readinessProbe"))
 
@@ -350,8 +356,22 @@ class Kubelet(Controller):
         if cr.init and model.app == "generic":
             self.on_exit(run.uid, cr.name, gen, 0, "Completed")  # a generic init step is done
             return None
+        self.watch_memory(run, c, cr, model)
         self.start_probes(pod, run, c, cr)
         return None
+
+    def watch_memory(self, run: PodRun, c: Obj, cr: ContainerRun, model: ImageModel) -> None:
+        """The memory cgroup: a limit below what the process grows to gets it OOM-killed
+        (the runtime reports exit 137, reason OOMKilled; the restart policy does the rest)."""
+        limit = ((c.get("resources") or {}).get("limits") or {}).get("memory")
+        if model.memory is None or limit is None or quantity(limit) >= model.memory:
+            return
+        gen = cr.generation
+        loop = asyncio.get_running_loop()
+        # Kept with the probe timers: a container that stops first cancels it.
+        cr.probe_timers["memory"] = loop.call_later(
+            OOM_AFTER * self.scale,
+            lambda: self.on_exit(run.uid, cr.name, gen, 137, "OOMKilled"))
 
     def factory(self, model: ImageModel) -> AppFactory:
         if model.app != "generic" and model.app in APP_FACTORIES:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ..kubeapi.quantity import quantity
 from ..kubeapi.resources import ResourceType
 from ..kubeapi.store import WatchEvent, now_iso
 from .base import Controller, Key
@@ -188,19 +189,6 @@ class NodeController(Controller):
 # ---- filters (kube-scheduler's default plugins, for one node) --------------------------------
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"
-_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6,
-          "G": 10**9, "T": 10**12, "m": 0.001}
-
-
-def quantity(text: Any) -> float:
-    """A resource.Quantity as a number (cpu in cores, memory in bytes)."""
-    s = str(text).strip()
-    for suffix in sorted(_UNITS, key=len, reverse=True):
-        if s.endswith(suffix):
-            return float(s[: -len(suffix)]) * _UNITS[suffix]
-    return float(s) if s else 0.0
-
-
 def pod_requests(pod: dict[str, Any]) -> dict[str, float]:
     """Effective requests: the sum over containers, at least each init container's."""
     spec = pod.get("spec") or {}

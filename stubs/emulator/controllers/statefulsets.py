@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from .events import object_ref
 from .podtemplate import Obj, is_terminal, pod_from_template, pod_ready, template_hash
 
+RETRY_REFUSED = 5.0  # seconds before a refused pod create is tried again
+
 if TYPE_CHECKING:
     from .workloads import WorkloadController
 
@@ -60,6 +62,7 @@ def reconcile(ctl: WorkloadController, sts: Obj) -> float | None:
     update_revision = f"{name}-{template_hash(template)}"
     parallel = spec.get("podManagementPolicy") == "Parallel"
     on_delete = (spec.get("updateStrategy") or {}).get("type") == "OnDelete"
+    refused = False  # a pod create the API refused: tried again shortly
     recorder = ctl.recorder("statefulset-controller")
     pods = {p["metadata"]["name"]: p for p in ctl.owned_pods({meta["uid"]}, ns)}
 
@@ -88,7 +91,13 @@ def reconcile(ctl: WorkloadController, sts: Obj) -> float | None:
                                 hostname=pname)
         if spec.get("serviceName"):
             pod["spec"]["subdomain"] = spec["serviceName"]
-        pods[pname] = ctl.create_pod(pod)
+        made = ctl.try_create_pod(sts, pod, "statefulset-controller",
+                                  f"create Pod {pname} in StatefulSet {name} failed error: "
+                                  "{err}")
+        if made is None:
+            refused = True
+            break
+        pods[pname] = made
         recorder.record(object_ref(sts), "Normal", "SuccessfulCreate",
                         f"create Pod {pname} in StatefulSet {name} successful")
         if not parallel:
@@ -136,4 +145,4 @@ def reconcile(ctl: WorkloadController, sts: Obj) -> float | None:
         if status[k] == 0:
             del status[k]
     ctl.write_status("StatefulSet", sts, status)
-    return None
+    return RETRY_REFUSED * ctl.time_scale if refused else None

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from ..kubeapi import errors
 from ..kubeapi.resources import ResourceType
 from ..kubeapi.store import WatchEvent
 from . import daemonsets, jobs, statefulsets
@@ -24,13 +25,13 @@ from .podtemplate import (
     owner_ref,
     pod_from_template,
     pod_ready,
-    random_suffix,
     scaled_int_or_percent,
     set_condition,
     template_hash,
 )
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+CREATE_RETRY = 5.0  # seconds before a refused pod create is tried again (rate-limited queue)
 
 
 class WorkloadController(Controller):
@@ -108,6 +109,17 @@ class WorkloadController(Controller):
 
     def create_pod(self, pod: Obj) -> Obj:
         return self.store.create(self.pods, pod["metadata"]["namespace"], pod)
+
+    def try_create_pod(self, owner: Obj, pod: Obj, component: str,
+                       failed: str = "Error creating: {err}") -> Obj | None:
+        """Create a pod; when the API refuses it (admission: a quota, say), record the
+        controller's Warning FailedCreate event on the owner and return None."""
+        try:
+            return self.create_pod(pod)
+        except errors.ApiError as e:
+            self.recorder(component).record(object_ref(owner), "Warning", "FailedCreate",
+                                            failed.format(err=e.message))
+            return None
 
     def delete_pod(self, pod: Obj) -> None:
         meta = pod["metadata"]
@@ -210,28 +222,42 @@ class WorkloadController(Controller):
             for p in sorted(old_pods, key=pod_ready)[:max(0, len(old_pods) - keep_old)]:
                 self.delete_pod(p)
                 old_pods.remove(p)
+        failure: str | None = None
         for _ in range(max(0, allowed_new - len(new_pods))):
-            pod = pod_from_template(
-                new_rs["spec"]["template"],
-                name=f"{new_rs['metadata']['name']}-{random_suffix()}", namespace=ns,
-                owner=new_rs)
-            new_pods.append(self.create_pod(pod))
+            pod = pod_from_template(new_rs["spec"]["template"], name="", namespace=ns,
+                                    owner=new_rs)
+            # The replicaset controller lets the server name its pods (`<rs>-<suffix>`).
+            del pod["metadata"]["name"]
+            pod["metadata"]["generateName"] = f"{new_rs['metadata']['name']}-"
+            try:
+                made = self.create_pod(pod)
+            except errors.ApiError as e:  # admission refused it (a quota, say)
+                failure = e.message
+                self.recorder("replicaset-controller").record(
+                    object_ref(new_rs), "Warning", "FailedCreate", f"Error creating: {failure}")
+                break
+            new_pods.append(made)
             self.recorder("replicaset-controller").record(
                 object_ref(new_rs), "Normal", "SuccessfulCreate",
-                f"Created pod: {pod['metadata']['name']}")
+                f"Created pod: {made['metadata']['name']}")
         for p in new_pods[replicas:]:
             self.delete_pod(p)
         new_pods = new_pods[:replicas]
 
-        self._write_rs_status(new_rs, replicas, new_pods)
+        self._write_rs_status(new_rs, replicas, new_pods, failure)
         for rs in old_rs:
             mine = [p for p in old_pods if (controller_ref(p) or {}).get("uid")
                     == rs["metadata"]["uid"]]
             self._write_rs_status(rs, len(mine), mine)
-        return self._write_deployment_status(d, new_rs, created, replicas, unavailable,
-                                             new_pods, old_pods)
+        requeue = self._write_deployment_status(d, new_rs, created, replicas, unavailable,
+                                                new_pods, old_pods, failure)
+        if failure is not None:  # the controller retries a failed create with back-off
+            retry = CREATE_RETRY * self.time_scale
+            requeue = retry if requeue is None else min(requeue, retry)
+        return requeue
 
-    def _write_rs_status(self, rs: Obj, replicas: int, pods: list[Obj]) -> None:
+    def _write_rs_status(self, rs: Obj, replicas: int, pods: list[Obj],
+                         failure: str | None = None) -> None:
         if int(rs["spec"].get("replicas", 0)) != replicas:
             def scale(obj: Obj) -> Obj:
                 obj["spec"]["replicas"] = replicas
@@ -239,14 +265,24 @@ class WorkloadController(Controller):
             rs = self.store.patch(self.replicasets, rs["metadata"]["namespace"],
                                   rs["metadata"]["name"], scale)
         ready = sum(1 for p in pods if pod_ready(p))
-        status = {"replicas": len(pods), "fullyLabeledReplicas": len(pods),
-                  "readyReplicas": ready, "availableReplicas": ready,
-                  "observedGeneration": rs["metadata"].get("generation", 1)}
+        status: Obj = {"replicas": len(pods), "fullyLabeledReplicas": len(pods),
+                       "readyReplicas": ready, "availableReplicas": ready,
+                       "observedGeneration": rs["metadata"].get("generation", 1)}
+        # ReplicaFailure: set while pods cannot be created, with the API's refusal; removed
+        # once a create goes through (replica_set_utils.go calculateStatus).
+        conds = [c for c in (rs.get("status") or {}).get("conditions") or []
+                 if c.get("type") != "ReplicaFailure" or failure is not None]
+        if failure is not None:
+            conds = set_condition(conds, {"type": "ReplicaFailure", "status": "True",
+                                          "reason": "FailedCreate", "message": failure})
+        if conds:
+            status["conditions"] = conds
         self.write_status("ReplicaSet", rs, status)
 
     def _write_deployment_status(self, d: Obj, new_rs: Obj, created: bool, replicas: int,
                                  max_unavailable: int, new_pods: list[Obj],
-                                 old_pods: list[Obj]) -> float | None:
+                                 old_pods: list[Obj], failure: str | None = None
+                                 ) -> float | None:
         meta, spec = d["metadata"], d.get("spec") or {}
         rs_name = new_rs["metadata"]["name"]
         all_pods = new_pods + old_pods
@@ -291,6 +327,11 @@ class WorkloadController(Controller):
                 prog = {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated",
                         "message": f'ReplicaSet "{rs_name}" is progressing.'}
         conds = set_condition(conds, prog, update_time=True)
+        # The new ReplicaSet's ReplicaFailure is moved onto the Deployment (progress.go).
+        conds = [c for c in conds if c.get("type") != "ReplicaFailure"] if failure is None \
+            else set_condition(conds, {"type": "ReplicaFailure", "status": "True",
+                                       "reason": "FailedCreate", "message": failure},
+                               update_time=True)
         conds.sort(key=lambda c: {"Available": 0, "Progressing": 1}.get(c["type"], 2))
         status: Obj = {
             "observedGeneration": meta.get("generation", 1),

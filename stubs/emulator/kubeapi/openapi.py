@@ -37,6 +37,7 @@ MODELS: dict[tuple[str, str], str] = {
     ("", "secrets"): "V1Secret", ("", "configmaps"): "V1ConfigMap",
     ("", "serviceaccounts"): "V1ServiceAccount", ("", "events"): "CoreV1Event",
     ("", "persistentvolumeclaims"): "V1PersistentVolumeClaim",
+    ("", "resourcequotas"): "V1ResourceQuota",
     ("apps", "deployments"): "V1Deployment", ("apps", "statefulsets"): "V1StatefulSet",
     ("apps", "daemonsets"): "V1DaemonSet", ("apps", "replicasets"): "V1ReplicaSet",
     ("batch", "jobs"): "V1Job",

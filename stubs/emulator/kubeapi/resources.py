@@ -107,6 +107,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _core("serviceaccounts", "ServiceAccount", short=("sa",)),
     _core("events", "Event", short=("ev",)),
     _core("persistentvolumeclaims", "PersistentVolumeClaim", short=("pvc",), subs=("status",)),
+    _core("resourcequotas", "ResourceQuota", short=("quota",), subs=("status",)),
     ResourceType("apps", "v1", "deployments", "Deployment", True, "deployment", ("deploy",),
                  frozenset({"status", "scale"}), categories=ALL),
     ResourceType("apps", "v1", "statefulsets", "StatefulSet", True, "statefulset", ("sts",),

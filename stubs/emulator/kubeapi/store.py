@@ -28,6 +28,7 @@ from . import errors
 from .builtin_defaults import builtin_defaults
 from .defaults import apply_defaults, storage_schema
 from .ownership import OwnerIndex
+from .quota import check_pod
 from .resources import ResourceRegistry, ResourceType, types_from_crd
 from .selectors import parse_field_selector, parse_label_selector
 from .watching import Subscription, WatchEvent
@@ -175,6 +176,21 @@ class Store:
         if schema:
             apply_defaults(obj, schema)
 
+    def _admit(self, rt: ResourceType, ns: str, obj: Obj, display_name: str) -> None:
+        """Validating admission on create: ResourceQuota for pods."""
+        if rt.key != ("", "pods"):
+            return
+        quota_rt = self.registry.get("", "v1", "resourcequotas")
+        if quota_rt is None:
+            return
+        quotas = [q for (qns, _), q in self._bucket(quota_rt).items() if qns == ns]
+        if not quotas:
+            return
+        pods = [p for (pns, _), p in self._bucket(rt).items() if pns == ns]
+        err = check_pod(obj, display_name, quotas, pods)
+        if err is not None:
+            raise err
+
     # ---- reads ---------------------------------------------------------------------------
     def get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
         ns = self._ns(rt, namespace)
@@ -220,6 +236,8 @@ class Store:
         obj = clone(body)
         meta = obj.setdefault("metadata", {}) or {}
         obj["metadata"] = meta
+        # What admission errors call the object: a generated name's prefix, as upstream.
+        display_name = str(meta.get("name") or meta.get("generateName") or "")
         if not meta.get("name"):
             if meta.get("generateName"):
                 meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
@@ -248,6 +266,7 @@ class Store:
             obj.pop("status", None)  # a create cannot set the status of a custom resource
         self._defaults(rt, obj)
         obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
+        self._admit(rt, ns, obj, display_name)
         if dry_run:  # as the API server: defaulted and validated, no resourceVersion
             return self._out(rt, obj)
         meta["resourceVersion"] = str(self._next_rv())
