@@ -24,9 +24,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from . import errors
+from . import errors, fieldmanager
 from .builtin_defaults import builtin_defaults
 from .defaults import apply_defaults, storage_schema
+from .fieldtypes import TypeNode, builtin_root, crd_root
 from .ownership import OwnerIndex
 from .resources import ResourceRegistry, ResourceType, types_from_crd
 from .selectors import parse_field_selector, parse_label_selector
@@ -37,6 +38,9 @@ __all__ = ["Obj", "Store", "Subscription", "WatchEvent", "clone", "now_iso"]
 Obj = dict[str, Any]
 ObjKey = tuple[str, str]  # (namespace or "", name)
 
+# The field manager of in-process writes (the emulated controllers write to the store
+# directly, not over HTTP with a fieldManager or User-Agent).
+IN_PROCESS_MANAGER = "sovereign-emulator"
 EVENT_HISTORY = 20_000  # default events kept for watch resumption; older versions get 410
 
 
@@ -175,6 +179,34 @@ class Store:
         if schema:
             apply_defaults(obj, schema)
 
+    # ---- field ownership (fieldmanager.py) -----------------------------------------------
+    def _type_node(self, rt: ResourceType) -> TypeNode:
+        schema = self._crd_schemas.get(rt.key)
+        return crd_root(schema) if schema is not None else builtin_root(rt.kind)
+
+    def _track_update(self, rt: ResourceType, old: Obj | None, new: Obj, manager: str | None,
+                      subresource: str | None) -> None:
+        """Record `manager`'s Update in new.metadata.managedFields."""
+        meta = new["metadata"]
+        base = fieldmanager.decode(meta.get("managedFields"))
+        if old is not None and (not base or subresource):
+            base = fieldmanager.decode(old["metadata"].get("managedFields"))
+        zero = fieldmanager.zero_value(rt.kind, rt.key in self._crd_schemas)
+        before = zero if old is None else fieldmanager.with_zero_value(old, zero)
+        managers = fieldmanager.update(
+            base, before, new, self._type_node(rt), manager=manager or IN_PROCESS_MANAGER,
+            api_version=rt.api_version, subresource=subresource or "",
+            now=now_iso() if subresource != "scale" else "",
+            relevant=fieldmanager.relevance(rt.has_status, subresource))
+        self._set_managed(new, managers)
+
+    @staticmethod
+    def _set_managed(obj: Obj, managers: fieldmanager.Managers) -> None:
+        if managers:
+            obj["metadata"]["managedFields"] = fieldmanager.encode(managers)
+        else:
+            obj["metadata"].pop("managedFields", None)
+
     # ---- reads ---------------------------------------------------------------------------
     def get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
         ns = self._ns(rt, namespace)
@@ -215,8 +247,12 @@ class Store:
 
     # ---- writes --------------------------------------------------------------------------
     def create(self, rt: ResourceType, namespace: str | None, body: Obj, *,
-               dry_run: bool = False) -> Obj:
-        """Store a new object; `dry_run` (dryRun=All) answers the same without storing it."""
+               dry_run: bool = False, manager: str | None = None,
+               managed: fieldmanager.Managers | None = None) -> Obj:
+        """Store a new object; `dry_run` (dryRun=All) answers the same without storing it.
+
+        `manager` owns what the create sets (an Update); `managed` are the entries of an
+        apply that creates."""
         obj = clone(body)
         meta = obj.setdefault("metadata", {}) or {}
         obj["metadata"] = meta
@@ -248,6 +284,10 @@ class Store:
             obj.pop("status", None)  # a create cannot set the status of a custom resource
         self._defaults(rt, obj)
         obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
+        if managed is not None:
+            self._set_managed(obj, managed)
+        else:
+            self._track_update(rt, None, obj, manager, None)
         if dry_run:  # as the API server: defaulted and validated, no resourceVersion
             return self._out(rt, obj)
         meta["resourceVersion"] = str(self._next_rv())
@@ -256,7 +296,8 @@ class Store:
         return self._out(rt, obj)
 
     def replace(self, rt: ResourceType, namespace: str | None, name: str, body: Obj,
-                subresource: str | None = None, *, dry_run: bool = False) -> Obj:
+                subresource: str | None = None, *, dry_run: bool = False,
+                manager: str | None = None) -> Obj:
         """PUT semantics: optimistic concurrency on resourceVersion when the body carries one."""
         ns = self._ns(rt, namespace)
         bucket = self._bucket(rt)
@@ -271,10 +312,11 @@ class Store:
         want_rv = body_meta.get("resourceVersion")
         if want_rv and want_rv != old["metadata"]["resourceVersion"]:
             raise errors.conflict(rt.plural, rt.group, name)
-        return self._write(rt, old, clone(body), subresource, dry_run=dry_run)
+        return self._write(rt, old, clone(body), subresource, dry_run=dry_run, manager=manager)
 
     def _write(self, rt: ResourceType, old: Obj, new: Obj, subresource: str | None, *,
-               dry_run: bool = False) -> Obj:
+               dry_run: bool = False, manager: str | None = None,
+               managed: fieldmanager.Managers | None = None) -> Obj:
         """Store `new` in place of `old`, keeping the fields the caller may not change."""
         ns = old["metadata"].get("namespace", "")
         name = old["metadata"]["name"]
@@ -307,6 +349,10 @@ class Store:
                     {"name": name, "kind": rt.kind})
             if _spec_part(new) != _spec_part(old):
                 meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
+        if managed is not None:
+            self._set_managed(new, managed)
+        else:
+            self._track_update(rt, old, new, manager, subresource)
         if _comparable(new) == _comparable(old):
             return self._out(rt, old)  # a no-op write does not bump resourceVersion
         if dry_run:  # the answer a real write would give, at the stored resourceVersion
@@ -323,7 +369,8 @@ class Store:
 
     def patch(self, rt: ResourceType, namespace: str | None, name: str,
               apply_patch: Callable[[Obj], Obj], subresource: str | None = None,
-              create_if_missing: bool = False, *, dry_run: bool = False) -> Obj:
+              create_if_missing: bool = False, *, dry_run: bool = False,
+              manager: str | None = None) -> Obj:
         """Apply a patch function to the current object (see patches.py for the patch kinds)."""
         ns = self._ns(rt, namespace)
         old = self._bucket(rt).get((ns, name))
@@ -332,14 +379,37 @@ class Store:
                 raise errors.not_found(rt.plural, rt.group, name)
             body = apply_patch({})
             body.setdefault("metadata", {})["name"] = name
-            return self.create(rt, ns or None, body, dry_run=dry_run)
+            return self.create(rt, ns or None, body, dry_run=dry_run, manager=manager)
         patched = apply_patch(self._out(rt, old))
         if (patched.get("metadata") or {}).get("name", name) != name:
             raise errors.bad_request("the name of the object cannot be changed by a patch")
         want_rv = (patched.get("metadata") or {}).get("resourceVersion")
         if want_rv and want_rv != old["metadata"]["resourceVersion"]:
             raise errors.conflict(rt.plural, rt.group, name)
-        return self._write(rt, old, patched, subresource, dry_run=dry_run)
+        return self._write(rt, old, patched, subresource, dry_run=dry_run, manager=manager)
+
+    def apply(self, rt: ResourceType, namespace: str | None, name: str, config: Obj, *,
+              manager: str, force: bool = False, subresource: str | None = None,
+              dry_run: bool = False) -> tuple[Obj, bool]:
+        """Server-side apply of `config` by `manager`: (object, created)."""
+        ns = self._ns(rt, namespace)
+        old = self._bucket(rt).get((ns, name))
+        live = self._out(rt, old) if old is not None else {}
+        merged, managers, _ = fieldmanager.apply(
+            fieldmanager.decode((live.get("metadata") or {}).get("managedFields")), live,
+            config, self._type_node(rt), manager=manager, api_version=rt.api_version,
+            force=force, now=now_iso(),
+            relevant=fieldmanager.relevance(rt.has_status, subresource))
+        if old is None:
+            merged.setdefault("metadata", {})["name"] = name
+            return self.create(rt, ns or None, merged, dry_run=dry_run, managed=managers), True
+        if (merged.get("metadata") or {}).get("name", name) != name:
+            raise errors.bad_request("the name of the object cannot be changed by a patch")
+        want_rv = (config.get("metadata") or {}).get("resourceVersion")
+        if want_rv and want_rv != old["metadata"]["resourceVersion"]:
+            raise errors.conflict(rt.plural, rt.group, name)
+        return self._write(rt, old, merged, subresource, dry_run=dry_run,
+                           managed=managers), False
 
     def delete(self, rt: ResourceType, namespace: str | None, name: str, *,
                dry_run: bool = False) -> Obj:
