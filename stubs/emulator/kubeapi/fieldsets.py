@@ -60,6 +60,8 @@ def _collect(value: Any, node: TypeNode, path: Path, out: set[Path]) -> None:
     if shape == ATOMIC or _is_empty(value):
         out.add(path)
     elif shape == MAP:
+        if node.deduced:
+            out.add(path)
         for name, child in value.items():
             _collect(child, node.child(name), (*path, f"f:{name}"), out)
     else:
@@ -136,6 +138,8 @@ def _compare_map(lhs: dict[str, Any], rhs: dict[str, Any], node: TypeNode, path:
 
 class _ItemNode(TypeNode):
     """An associative-list item: always a granular map of its fields."""
+
+    deduced = False
 
     def __init__(self, node: TypeNode) -> None:
         self.node = node

@@ -30,6 +30,9 @@ class TypeNode:
 
     keys: tuple[str, ...] = ()
     key_defaults: dict[str, Any] = {}
+    # No schema: an applied map here is itself a member of the applier's set (observed on
+    # kube-apiserver: `f:values: {".": {}, ...}` under a preserve-unknown-fields spec).
+    deduced = True
 
     def shape(self, value: Any) -> str:
         return MAP if isinstance(value, dict) else ATOMIC
@@ -63,6 +66,8 @@ _PROTOCOL_DEFAULT = {"protocol": "TCP"}
 
 class _Builtin(TypeNode):
     """A node of a built-in kind; `context` is the Go type it stands in for, loosely."""
+
+    deduced = False
 
     def __init__(self, context: str = "", list_keys: tuple[str, ...] = (),
                  list_set: bool = False, atomic: bool = False,
@@ -123,6 +128,8 @@ def builtin_root(kind: str) -> TypeNode:
 # -- custom resources (the CRD's structural schema) ---------------------------------------
 
 class _CrdSchema(TypeNode):
+    deduced = False
+
     def __init__(self, schema: Schema, root: bool = False) -> None:
         self.schema = schema
         self.root = root

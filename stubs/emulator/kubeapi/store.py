@@ -41,7 +41,15 @@ ObjKey = tuple[str, str]  # (namespace or "", name)
 # The field manager of in-process writes (the emulated controllers write to the store
 # directly, not over HTTP with a fieldManager or User-Agent).
 IN_PROCESS_MANAGER = "sovereign-emulator"
-EVENT_HISTORY = 20_000  # default events kept for watch resumption; older versions get 410
+EVENT_HISTORY = 20_000
+
+# Built-in kinds whose registry strategy keeps metadata.generation (custom resources always
+# do); the others (ConfigMap, Secret, Service, Namespace, ...) never carry one.
+GENERATION_KEYS = frozenset({
+    ("", "pods"), ("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets"),
+    ("apps", "replicasets"), ("batch", "jobs"), ("discovery.k8s.io", "endpointslices"),
+    ("apiextensions.k8s.io", "customresourcedefinitions"),
+})  # default events kept for watch resumption; older versions get 410
 
 
 def clone(value: Any) -> Any:
@@ -179,6 +187,9 @@ class Store:
         if schema:
             apply_defaults(obj, schema)
 
+    def _has_generation(self, rt: ResourceType) -> bool:
+        return rt.key in GENERATION_KEYS or rt.key in self._crd_schemas
+
     # ---- field ownership (fieldmanager.py) -----------------------------------------------
     def _type_node(self, rt: ResourceType) -> TypeNode:
         schema = self._crd_schemas.get(rt.key)
@@ -277,7 +288,10 @@ class Store:
             raise errors.already_exists(rt.plural, rt.group, meta["name"])
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now_iso()
-        meta["generation"] = 1
+        if self._has_generation(rt):
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
         meta.pop("deletionTimestamp", None)
         meta.pop("resourceVersion", None)
         if rt.key in self._crd_schemas and rt.has_status:
@@ -347,7 +361,7 @@ class Store:
                     f'{rt.kind} "{name}" is invalid: metadata.finalizers: Forbidden: no new '
                     "finalizers can be added if the object is being deleted",
                     {"name": name, "kind": rt.kind})
-            if _spec_part(new) != _spec_part(old):
+            if _spec_part(new) != _spec_part(old) and "generation" in old["metadata"]:
                 meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
         if managed is not None:
             self._set_managed(new, managed)
@@ -424,7 +438,8 @@ class Store:
             new["metadata"]["deletionTimestamp"] = now_iso()
             new["metadata"]["deletionGracePeriodSeconds"] = 0
             # The API server bumps generation when it starts a graceful deletion.
-            new["metadata"]["generation"] = int(new["metadata"].get("generation", 1)) + 1
+            if "generation" in new["metadata"]:
+                new["metadata"]["generation"] = int(new["metadata"]["generation"]) + 1
             if dry_run:
                 return self._out(rt, new)
             new["metadata"]["resourceVersion"] = str(self._next_rv())
