@@ -6,6 +6,7 @@ which is the clock's), and for a 409 the reason, message and causes."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from e2e.oracle.rawapi import Answer, RawApi
@@ -133,4 +134,19 @@ def _custom_resource(api: RawApi, ns: str) -> Any:
     changed = copy.deepcopy(hr)
     changed["spec"]["values"]["list"] = [3]
     out.append(_answer(_apply(api, f"{path}/app", changed, "other")))
+    return out
+
+
+@case("ssa-kubectl-takes-over-client-side-apply")
+def _after_client_side_apply(api: RawApi, ns: str) -> Any:
+    """Manager "kubectl" may take over what the last-applied annotation names; any other
+    manager conflicts."""
+    config = cm("csa", a="1")
+    annotated = {**config, "metadata": {"name": "csa", "annotations": {
+        "kubectl.kubernetes.io/last-applied-configuration": json.dumps(config)}}}
+    out = [_answer(api.post(cms(ns), annotated,
+                            params={"fieldManager": "kubectl-client-side-apply"}))]
+    out.append(_answer(_apply(api, f"{cms(ns)}/csa", cm("csa", a="2"), "other")))
+    out.append(_answer(_apply(api, f"{cms(ns)}/csa", cm("csa", a="2"), "kubectl"), "data"))
+    out.append(_answer(_apply(api, f"{cms(ns)}/csa", cm("csa", a="3"), "other")))
     return out

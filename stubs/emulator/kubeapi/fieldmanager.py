@@ -21,6 +21,7 @@ sets between API versions (one stored version per kind here).
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -42,6 +43,10 @@ from .fieldsets import (
 from .fieldtypes import TypeNode
 
 APPLY, UPDATE = "Apply", "Update"
+# Only this manager's applies may take over what client-side apply set (upstream: "To
+# opt-out of this behavior, users may specify a different field manager").
+KUBECTL = "kubectl"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 MAX_MANAGER_LENGTH = 128  # apimachinery's FieldManagerMaxLength
 
 # What the field manager never records (its stripMeta set).
@@ -183,6 +188,9 @@ def apply(managers: Managers, live: dict[str, Any], config: dict[str, Any], node
     diff = _filtered(compare(live, merged, node), relevant)
     conflicts = [(entry, path) for entry in others.values()
                  for path in sorted(entry.fields & diff.changed)]
+    if conflicts and manager == KUBECTL and all(
+            p in _last_applied_fields(live, node, relevant) for _, p in conflicts):
+        force = True  # kubectl's upgrade from client-side apply (lastAppliedManager)
     if conflicts and not force:
         raise conflict_error(conflicts)
     out: Managers = {}
@@ -195,6 +203,18 @@ def apply(managers: Managers, live: dict[str, Any], config: dict[str, Any], node
     if applied:
         out[ident] = Entry(manager, APPLY, api_version, "", time, applied)
     return merged, out, changed
+
+
+def _last_applied_fields(live: dict[str, Any], node: TypeNode,
+                         relevant: Callable[[Path], bool]) -> set[Path]:
+    """The fields of the client-side apply annotation: `kubectl apply --server-side` may
+    take them over without a conflict (the API server's lastAppliedManager)."""
+    text = ((live.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+    try:
+        config = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return set()
+    return _keep(applied_set(config, node), relevant) if isinstance(config, dict) else set()
 
 
 def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
