@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from . import errors, fieldmanager
+from . import crdvalidation, errors, fieldmanager
 from .builtin_defaults import builtin_defaults
 from .defaults import apply_defaults, storage_schema
 from .fieldtypes import TypeNode, builtin_root, crd_root
@@ -185,7 +185,18 @@ class Store:
         builtin_defaults(rt, obj, self._ips)
         schema = self._crd_schemas.get(rt.key)
         if schema:
+            crdvalidation.prune(obj, schema)
             apply_defaults(obj, schema)
+
+    def _validate(self, rt: ResourceType, obj: Obj, subresource: str | None = None) -> None:
+        """422 Invalid when a custom resource breaks its CRD's structural schema."""
+        schema = self._crd_schemas.get(rt.key)
+        if not schema:
+            return
+        causes = crdvalidation.validate(obj, schema, status_only=subresource == "status")
+        if causes:
+            raise errors.invalid_causes(rt.kind, obj["metadata"].get("name", ""), causes,
+                                        group=rt.group)
 
     def _has_generation(self, rt: ResourceType) -> bool:
         return rt.key in GENERATION_KEYS or rt.key in self._crd_schemas
@@ -297,6 +308,7 @@ class Store:
         if rt.key in self._crd_schemas and rt.has_status:
             obj.pop("status", None)  # a create cannot set the status of a custom resource
         self._defaults(rt, obj)
+        self._validate(rt, obj)
         obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
         if managed is not None:
             self._set_managed(obj, managed)
@@ -338,6 +350,10 @@ class Store:
             merged = clone(old)
             merged["status"] = new.get("status", {})
             new = merged
+            schema = self._crd_schemas.get(rt.key)
+            if schema:
+                crdvalidation.prune(new, schema)
+            self._validate(rt, new, "status")
         else:
             if rt.has_status:
                 if "status" in old:
@@ -353,6 +369,7 @@ class Store:
                 else:
                     meta.pop(keep, None)
             self._defaults(rt, new)
+            self._validate(rt, new)
             old_finalizers = old["metadata"].get("finalizers") or []
             if old["metadata"].get("deletionTimestamp") and any(
                     f not in old_finalizers for f in meta.get("finalizers") or []):

@@ -1,0 +1,96 @@
+"""Validation: sequences sent alike to the emulated API and the oracle (registered into
+cases.CASES). A CRD with a rich structural schema (types, required, enum, pattern, bounds,
+lengths, item counts, keyed lists) and custom resources that break it; compared are the
+status, reason, the sorted causes (the real server's order is Go map order) and what a
+stored object kept (pruning)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from e2e.oracle.rawapi import Answer, RawApi
+from tests.oracle.cases import MERGE, case
+
+WIDGET_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
+    "spec": {"type": "object", "required": ["size", "mode"], "properties": {
+        "size": {"type": "integer", "minimum": 1, "maximum": 10},
+        "mode": {"type": "string", "enum": ["Fast", "Slow"]},
+        "name": {"type": "string", "pattern": "^[a-z]+$", "maxLength": 5, "minLength": 2},
+        "ratio": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
+        "tags": {"type": "array", "maxItems": 2, "items": {"type": "string"}},
+        "ports": {"type": "array", "x-kubernetes-list-type": "map",
+                  "x-kubernetes-list-map-keys": ["name"],
+                  "items": {"type": "object", "required": ["name"], "properties": {
+                      "name": {"type": "string"}, "port": {"type": "integer"}}}},
+        "flag": {"type": "boolean"},
+        "ios": {"x-kubernetes-int-or-string": True},
+        "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+        "nested": {"type": "object", "properties": {"deep": {"type": "string",
+                                                             "enum": ["a"]}}}}},
+    "status": {"type": "object", "properties": {"phase": {"type": "string"}}}}}
+
+
+def _widgets(api: RawApi, ns: str) -> str:
+    """Install the Widget CRD (its group named after the case's namespace) and wait until
+    it is served; the collection path."""
+    group = f"{ns}.example.com"
+    api.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"widgets.{group}"},
+        "spec": {"group": group, "scope": "Namespaced",
+                 "names": {"plural": "widgets", "singular": "widget", "kind": "Widget",
+                           "listKind": "WidgetList"},
+                 "versions": [{"name": "v1", "served": True, "storage": True,
+                               "subresources": {"status": {}},
+                               "schema": {"openAPIV3Schema": WIDGET_SCHEMA}}]}})
+    path = f"/apis/{group}/v1/namespaces/{ns}/widgets"
+    deadline = time.monotonic() + 30
+    while api.get(path).status != 200:  # the real server serves it moments later
+        assert time.monotonic() < deadline, f"{path} never served"
+        time.sleep(0.2)
+    return path
+
+
+def _widget(ns: str, name: str, spec: Any, **top: Any) -> dict[str, Any]:
+    return {"apiVersion": f"{ns}.example.com/v1", "kind": "Widget",
+            "metadata": {"name": name}, "spec": spec, **top}
+
+
+def _invalid(answer: Answer) -> list[Any]:
+    body = answer.body if isinstance(answer.body, dict) else {}
+    if body.get("kind") != "Status":
+        return [answer.status, body.get("spec")]
+    details = body.get("details") or {}
+    return [answer.status, body.get("reason"), details.get("name"), details.get("kind"),
+            sorted((c.get("field"), c.get("reason"), c.get("message"))
+                   for c in details.get("causes") or [])]
+
+
+@case("crd-schema-validation")
+def _crd_validation(api: RawApi, ns: str) -> Any:
+    path = _widgets(api, ns)
+    sends = [
+        ("kept", {"size": 1, "mode": "Fast", "bogus": 1, "free": {"x": 1},
+                  "nested": {"zzz": 1}}, {"extra": 1}),
+        ("required", {}, {}),
+        ("types", {"size": "1", "mode": 3, "name": 5, "ratio": "x", "tags": "a",
+                   "flag": "yes", "ios": [1], "labels": {"a": 1}, "nested": "s"}, {}),
+        ("bounds", {"size": 11, "mode": "Other", "name": "ABCDEFG", "ratio": 0,
+                    "tags": ["a", "b", "c"], "nested": {"deep": "b"}}, {}),
+        ("lower", {"size": 0, "mode": "Fast", "name": "a"}, {}),
+        ("pattern", {"size": 1, "mode": "Fast", "name": "AB"}, {}),
+        ("keys", {"size": 1, "mode": "Fast", "ports": [{"name": "a"}, {"name": "a"},
+                                                       {"port": 1}]}, {}),
+        ("null", {"size": None, "mode": "Fast"}, {}),
+        ("float", {"size": 1.5, "mode": "Fast"}, {}),
+        ("not-an-object", "text", {}),
+    ]
+    out = [[label, _invalid(api.post(path, _widget(ns, label, spec, **top)))]
+           for label, spec, top in sends]
+    out.append(_invalid(api.patch(f"{path}/kept", {"spec": {"size": 99}}, MERGE)))
+    out.append(_invalid(api.patch(f"{path}/kept/status", {"status": {"phase": 5}}, MERGE)))
+    out.append(_invalid(api.post(path, _widget(ns, "dry", {"size": 0, "mode": "Fast"}),
+                                 params={"dryRun": "All"})))
+    return out
