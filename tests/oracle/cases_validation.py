@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from e2e.oracle.rawapi import Answer, RawApi
-from tests.oracle.cases import MERGE, case
+from tests.oracle.cases import MERGE, case, cms, deployment, deps
 
 WIDGET_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
     "spec": {"type": "object", "required": ["size", "mode"], "properties": {
@@ -94,3 +94,54 @@ def _crd_validation(api: RawApi, ns: str) -> Any:
     out.append(_invalid(api.post(path, _widget(ns, "dry", {"size": 0, "mode": "Fast"}),
                                  params={"dryRun": "All"})))
     return out
+
+
+def _dep(**spec: Any) -> dict[str, Any]:
+    body = deployment("d")
+    body["spec"].update(spec)
+    return body
+
+
+@case("builtin-validation")
+def _builtin_validation(api: RawApi, ns: str) -> Any:
+    """Built-in kinds refused with the real server's causes (message and order too)."""
+    pods, svcs = f"/api/v1/namespaces/{ns}/pods", f"/api/v1/namespaces/{ns}/services"
+    sends: list[tuple[str, dict[str, Any]]] = []
+    bad = _dep()
+    del bad["spec"]["selector"]
+    sends.append((deps(ns), bad))
+    bad = _dep()
+    bad["spec"]["template"]["spec"]["containers"] = [{"name": "Bad_Name"},
+                                                     {"name": "c", "image": "x"},
+                                                     {"name": "c", "image": "x"}]
+    sends.append((deps(ns), bad))
+    bad = _dep(strategy={"type": "Bogus"})
+    pod = bad["spec"]["template"]["spec"]
+    pod["restartPolicy"] = "Never"
+    pod["containers"][0]["ports"] = [{"containerPort": 70000, "protocol": "XX"}]
+    sends.append((deps(ns), bad))
+    sends.append((svcs, _svc({"selector": {"a": "b"}})))
+    sends.append((svcs, _svc({"type": "Bogus", "ports": [{"port": 0, "protocol": "XX"}]})))
+    sends.append((svcs, _svc({"ports": [{"port": 80}, {"port": 81, "name": "b"},
+                                        {"port": 82, "name": "b"}]})))
+    sends.append((pods, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                         "spec": {"restartPolicy": "Sometimes", "containers": [{
+                             "name": "c", "image": "x", "imagePullPolicy": "Maybe",
+                             "env": [{"name": ""}],
+                             "volumeMounts": [{"name": "v", "mountPath": "/x"}]}]}}))
+    sends.append((pods, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                         "spec": {"containers": []}}))
+    sends.append((cms(ns), {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+        "name": "c", "labels": {"bad key": "x", "ok": "bad value!"}},
+        "data": {"bad key": "x", "good": "y"}}))
+    out = []
+    for path, body in sends:
+        answer = api.post(path, body)
+        shaped = _invalid(answer)
+        message = answer.body.get("message") if isinstance(answer.body, dict) else None
+        out.append([shaped, message])
+    return out
+
+
+def _svc(spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": spec}

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from . import crdvalidation, errors, fieldmanager
+from . import builtin_validation, crdvalidation, errors, fieldmanager
 from .builtin_defaults import builtin_defaults
 from .defaults import apply_defaults, storage_schema
 from .fieldtypes import TypeNode, builtin_root, crd_root
@@ -189,11 +189,15 @@ class Store:
             apply_defaults(obj, schema)
 
     def _validate(self, rt: ResourceType, obj: Obj, subresource: str | None = None) -> None:
-        """422 Invalid when a custom resource breaks its CRD's structural schema."""
+        """422 Invalid when a custom resource breaks its CRD's structural schema, or a
+        built-in object the rules of builtin_validation.py."""
         schema = self._crd_schemas.get(rt.key)
-        if not schema:
+        if schema:
+            causes = crdvalidation.validate(obj, schema, status_only=subresource == "status")
+        elif subresource != "status":
+            causes = builtin_validation.validate(rt.key, rt.kind, obj)
+        else:
             return
-        causes = crdvalidation.validate(obj, schema, status_only=subresource == "status")
         if causes:
             raise errors.invalid_causes(rt.kind, obj["metadata"].get("name", ""), causes,
                                         group=rt.group)
