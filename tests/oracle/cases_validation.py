@@ -145,3 +145,45 @@ def _builtin_validation(api: RawApi, ns: str) -> Any:
 
 def _svc(spec: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": spec}
+
+
+@case("crd-cel-validation")
+def _cel_validation(api: RawApi, ns: str) -> Any:
+    """x-kubernetes-validations: a message, no message (the rule is quoted), reason and
+    fieldPath, rules on list items; a valid object passes."""
+    group = f"cel{ns}.example.com"
+    api.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"gadgets.{group}"},
+        "spec": {"group": group, "scope": "Namespaced",
+                 "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget",
+                           "listKind": "GadgetList"},
+                 "versions": [{"name": "v1", "served": True, "storage": True, "schema": {
+                     "openAPIV3Schema": {"type": "object", "properties": {"spec": {
+                         "type": "object",
+                         "x-kubernetes-validations": [
+                             {"rule": "self.min <= self.max",
+                              "message": "min must not exceed max"},
+                             {"rule": "!has(self.mode) || self.mode != 'Off' || self.max == 0"},
+                             {"rule": "self.min >= 0", "fieldPath": ".min",
+                              "reason": "FieldValueForbidden", "message": "no negatives"}],
+                         "properties": {
+                             "min": {"type": "integer"}, "max": {"type": "integer"},
+                             "mode": {"type": "string"},
+                             "names": {"type": "array", "items": {
+                                 "type": "string", "x-kubernetes-validations": [{
+                                     "rule": "self.startsWith('n')",
+                                     "message": "must start with n"}]}}}}}}}}]}})
+    path = f"/apis/{group}/v1/namespaces/{ns}/gadgets"
+    deadline = time.monotonic() + 30
+    while api.get(path).status != 200:
+        assert time.monotonic() < deadline, f"{path} never served"
+        time.sleep(0.2)
+
+    def gadget(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        return {"apiVersion": f"{group}/v1", "kind": "Gadget", "metadata": {"name": name},
+                "spec": spec}
+
+    return [_invalid(api.post(path, gadget("ok", {"min": 1, "max": 2, "names": ["na"]}))),
+            _invalid(api.post(path, gadget("bad", {"min": -3, "max": -5, "mode": "Off",
+                                                   "names": ["x", "ny", "z"]})))]

@@ -187,7 +187,8 @@ def _workload(obj: dict[str, Any], kind: str, out: _Causes) -> None:
     selector = spec.get("selector")
     if not selector:
         out.required("spec.selector")
-    template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+    raw_template = spec.get("template")
+    template: dict[str, Any] = raw_template if isinstance(raw_template, dict) else {}
     labels = (template.get("metadata") or {}).get("labels") or {}
     if not _selector_matches(selector, labels):
         out.invalid("spec.template.metadata.labels", labels,

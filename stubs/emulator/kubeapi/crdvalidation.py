@@ -8,8 +8,8 @@ minLength/maxLength, minItems/maxItems, and duplicate items of `map`/`set` lists
 violation is one cause of a 422 Invalid, worded as kube-apiserver v1.34 words it
 (observed on the oracle; tests/oracle/cases_validation.py pins it).
 
-Not done: `format`, `min/maxProperties`, `uniqueItems`, `allOf/anyOf/oneOf/not`, and the
-CEL rules of `x-kubernetes-validations` (no CEL evaluator here; see docs/DESIGN.md).
+The CEL rules of `x-kubernetes-validations` are evaluated by celrules.py. Not done:
+`format`, `min/maxProperties`, `uniqueItems`, `allOf/anyOf/oneOf/not` (docs/DESIGN.md).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+
+from . import celrules
 
 Schema = dict[str, Any]
 Cause = dict[str, str]
@@ -234,4 +236,13 @@ def validate(obj: dict[str, Any], schema: Schema, *, status_only: bool = False) 
         for name in schema.get("required") or []:
             if name not in obj and name not in _ROOT_KEEP:
                 validator.add("FieldValueRequired", name, "Required value")
+    if celrules.has_rules(schema) and validator.causes:
+        # As apiextensions: CEL runs only on an object that passed the schema checks.
+        validator.add("FieldValueInvalid", "<nil>", "Invalid value: null: some validation "
+                      "rules were not checked because the object was invalid; correct the "
+                      "existing errors to complete validation")
+    elif celrules.has_rules(schema):  # its own pass, after the schema checks
+        for name, value in obj.items():
+            if name in props and name not in _ROOT_KEEP and status_only == (name == "status"):
+                celrules.check(value, props[name], name, _type_of, validator.add)
     return validator.causes
