@@ -220,7 +220,8 @@ class Store:
         zero = fieldmanager.zero_value(rt.kind, rt.key in self._crd_schemas)
         before = zero if old is None else fieldmanager.with_zero_value(old, zero)
         managers = fieldmanager.update(
-            base, before, new, self._type_node(rt), manager=manager or IN_PROCESS_MANAGER,
+            base, _scoped(before, rt, subresource), _scoped(new, rt, subresource),
+            self._type_node(rt), manager=manager or IN_PROCESS_MANAGER,
             api_version=rt.api_version, subresource=subresource or "",
             now=now_iso() if subresource != "scale" else "",
             relevant=fieldmanager.relevance(rt.has_status, subresource))
@@ -386,6 +387,8 @@ class Store:
                 meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
         if managed is not None:
             self._set_managed(new, managed)
+        elif _unchanged(new, old):
+            return self._out(rt, old)  # a no-op update changes no owner either
         else:
             self._track_update(rt, old, new, manager, subresource)
         if _comparable(new) == _comparable(old):
@@ -575,6 +578,29 @@ class Store:
         if tail_lines is not None:
             lines = lines[-tail_lines:] if tail_lines > 0 else []
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _scoped(obj: Obj, rt: ResourceType, subresource: str | None) -> Obj:
+    """The part of `obj` a write may own (see fieldmanager.relevance), so the field manager
+    does not walk the rest: a status write only status, a main write all but status."""
+    if subresource == "status":
+        return {"metadata": obj.get("metadata") or {}, "status": obj.get("status")} \
+            if "status" in obj else {"metadata": obj.get("metadata") or {}}
+    if rt.has_status and "status" in obj:
+        return {k: v for k, v in obj.items() if k != "status"}
+    return obj
+
+
+def _unchanged(new: Obj, old: Obj) -> bool:
+    """Equal but for resourceVersion, and no managedFields of its own in `new` (a client
+    may rewrite those, e.g. `[{}]` to clear them)."""
+    incoming = (new.get("metadata") or {}).get("managedFields")
+    if incoming and incoming != old["metadata"].get("managedFields"):
+        return False
+    a, b = _comparable(new), _comparable(old)
+    a["metadata"].pop("managedFields", None)
+    b["metadata"].pop("managedFields", None)
+    return a == b
 
 
 def _comparable(obj: Obj) -> Obj:
