@@ -21,6 +21,7 @@ sets between API versions (one stored version per kind here).
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -86,6 +87,14 @@ class Entry:
 Managers = dict[tuple[str, str, str, str], Entry]
 
 
+class ManagedFieldsList(list[dict[str, Any]]):
+    """metadata.managedFields as stored: never mutated in place, so the store's reads
+    share it instead of copying it (it is often larger than the object), and it keeps
+    its decoded form for the next write."""
+
+    decoded: Managers | None = None
+
+
 def manager_from_user_agent(user_agent: str) -> str:
     """The manager of a request without `fieldManager`: the User-Agent up to its first
     "/", printable characters only, at most 128 bytes (as the API server derives it)."""
@@ -100,6 +109,8 @@ def manager_from_user_agent(user_agent: str) -> str:
 
 
 def decode(entries: Any) -> Managers:
+    if isinstance(entries, ManagedFieldsList) and entries.decoded is not None:
+        return dict(entries.decoded)
     out: Managers = {}
     for raw in entries if isinstance(entries, list) else []:
         if not isinstance(raw, dict):
@@ -112,22 +123,30 @@ def decode(entries: Any) -> Managers:
     return out
 
 
-def encode(managers: Managers) -> list[dict[str, Any]]:
+def encode(managers: Managers) -> ManagedFieldsList:
     def order(e: Entry) -> tuple[str, str, str, str, str]:
         return (e.operation, e.time or "", e.manager, e.api_version, e.subresource)
 
-    out = []
+    out = ManagedFieldsList()
+    out.decoded = dict(managers)
     for e in sorted(managers.values(), key=order):
         raw: dict[str, Any] = {"manager": e.manager, "operation": e.operation,
                                "apiVersion": e.api_version}
         if e.time:
             raw["time"] = e.time
         raw["fieldsType"] = "FieldsV1"
-        raw["fieldsV1"] = to_fields_v1(e.fields)
+        raw["fieldsV1"] = _rendered(e.fields)
         if e.subresource:
             raw["subresource"] = e.subresource
         out.append(raw)
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _rendered(fields: FieldSet) -> dict[str, Any]:
+    """FieldsV1 of a set; most entries are unchanged by a write, so render each once (the
+    result is shared: stored managedFields are never mutated in place)."""
+    return to_fields_v1(fields)
 
 
 def _trackable(obj: dict[str, Any]) -> dict[str, Any]:

@@ -53,7 +53,10 @@ GENERATION_KEYS = frozenset({
 
 
 def clone(value: Any) -> Any:
-    """Deep copy of a JSON-like value; several times faster than copy.deepcopy on objects."""
+    """Deep copy of a JSON-like value; several times faster than copy.deepcopy on objects.
+    Stored managedFields are shared, not copied (fieldmanager.ManagedFieldsList)."""
+    if type(value) is fieldmanager.ManagedFieldsList:
+        return value
     if isinstance(value, dict):
         return {k: clone(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
