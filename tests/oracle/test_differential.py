@@ -22,6 +22,7 @@ import pytest
 
 from e2e.oracle.rawapi import RawApi
 from stubs.emulator.runtime import Emulator, EmulatorThread
+from tests.oracle import cases_ssa, cases_validation  # noqa: F401  (they register cases)
 from tests.oracle.cases import CASES
 from tests.oracle.normalise import normalise
 

@@ -39,7 +39,7 @@ def builtin_defaults(rt: ResourceType, obj: dict[str, Any], ips: Iterator[int]) 
     """Default `obj` in place; `ips` numbers the ClusterIPs handed to new Services."""
     if rt.key == ("", "pods"):
         _canonical_quantities(obj.get("spec"))
-        workload_defaults.pod_spec(obj.get("spec"))
+        workload_defaults.pod(obj)
     elif rt.key in WORKLOADS:
         template = ((obj.get("spec") or {}).get("template") or {})
         _canonical_quantities(template.get("spec") if isinstance(template, dict) else None)

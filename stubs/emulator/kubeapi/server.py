@@ -22,7 +22,17 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from . import errors, fieldvalidation, openapi, patches, protobuf, reviews, scale, tables
+from . import (
+    errors,
+    fieldmanager,
+    fieldvalidation,
+    openapi,
+    patches,
+    protobuf,
+    reviews,
+    scale,
+    tables,
+)
 from .resources import REVIEW_KEYS, ResourceType
 from .store import Store
 
@@ -109,6 +119,12 @@ def _dry_run(request: web.Request, from_body: list[str] | None = None) -> bool:
             "message": f'Unsupported value: {listed}: supported values: "All"'}],
             group="meta.k8s.io")
     return bool(values)
+
+
+def _manager(request: web.Request) -> str:
+    """The request's field manager: `fieldManager`, else from the User-Agent."""
+    return request.query.get("fieldManager") or fieldmanager.manager_from_user_agent(
+        request.headers.get("User-Agent", ""))
 
 
 @dataclass(frozen=True)
@@ -375,7 +391,8 @@ class KubeApiServer:
                     raise errors.bad_request(
                         "the namespace of the provided object does not match the namespace "
                         "sent on the request")
-                obj = self.store.create(t.rt, t.namespace, body, dry_run=dry_run)
+                obj = self.store.create(t.rt, t.namespace, body, dry_run=dry_run,
+                                        manager=_manager(request))
                 return _warn(_json(obj, 201), warnings)
             if method == "DELETE":
                 items, _ = self.store.list(t.rt, t.namespace, q.get("labelSelector"),
@@ -399,10 +416,12 @@ class KubeApiServer:
             body = await self._body(request)
             warnings = await self._check_fields(request, t, body)
             return _warn(_json(self.store.replace(t.rt, t.namespace, t.name, body,
-                                                  t.subresource, dry_run=dry_run)), warnings)
+                                                  t.subresource, dry_run=dry_run,
+                                                  manager=_manager(request))), warnings)
         if method == "PATCH":
-            patched = await self._patch(request, t)
-            return _warn(_json(patched), request.get(WARNINGS_KEY, []))
+            patched, created = await self._patch(request, t)
+            return _warn(_json(patched, 201 if created else 200),
+                         request.get(WARNINGS_KEY, []))
         if method == "DELETE":
             return _json(self.store.delete(t.rt, t.namespace, t.name, dry_run=dry_run))
         raise errors.method_not_allowed(f"method {method} not allowed")
@@ -451,7 +470,8 @@ class KubeApiServer:
             raise errors.bad_request("the request body must be an object")
         return body
 
-    async def _patch(self, request: web.Request, t: Target) -> dict[str, Any]:
+    async def _patch(self, request: web.Request, t: Target) -> tuple[dict[str, Any], bool]:
+        """The patched object, and whether the patch created it (an apply can)."""
         assert t.name is not None
         ctype = request.content_type
         raw = await request.read()
@@ -475,12 +495,19 @@ class KubeApiServer:
                     {"reason": "FieldValueRequired", "field": "fieldManager",
                      "message": "Required value: is required for apply patch"}]})
 
+        if ctype == patches.APPLY_PATCH:
+            if not isinstance(body, dict):
+                raise errors.bad_request("patch body must be an object")
+            force = request.query.get("force") in ("true", "1")
+            return self.store.apply(t.rt, t.namespace, t.name, body, manager=_manager(request),
+                                    force=force, subresource=t.subresource,
+                                    dry_run=_dry_run(request))
+
         def apply_fn(current: dict[str, Any]) -> dict[str, Any]:
             return patches.apply(ctype, current, body)
 
         return self.store.patch(t.rt, t.namespace, t.name, apply_fn, t.subresource,
-                                create_if_missing=ctype == patches.APPLY_PATCH,
-                                dry_run=_dry_run(request))
+                                dry_run=_dry_run(request), manager=_manager(request)), False
 
     async def _scale(self, request: web.Request, t: Target) -> dict[str, Any]:
         """GET/PUT/PATCH of /scale: an autoscaling/v1 Scale over the parent's replicas."""
@@ -506,8 +533,8 @@ class KubeApiServer:
             raise errors.method_not_allowed(f"method {request.method} not allowed on scale")
         replicas = scale.replicas_of(body, t.rt.kind, t.name)
         updated = self.store.replace(t.rt, t.namespace, t.name,
-                                     scale.with_replicas(t.rt, current, replicas),
-                                     dry_run=_dry_run(request))
+                                     scale.with_replicas(t.rt, current, replicas), "scale",
+                                     dry_run=_dry_run(request), manager=_manager(request))
         return scale.to_scale(t.rt, updated)
 
     async def _watch(self, request: web.Request, t: Target,

@@ -24,9 +24,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from . import errors
+from . import builtin_validation, crdvalidation, errors, fieldmanager
 from .builtin_defaults import builtin_defaults
 from .defaults import apply_defaults, storage_schema
+from .fieldtypes import TypeNode, builtin_root, crd_root
 from .ownership import OwnerIndex
 from .quota import check_pod
 from .resources import ResourceRegistry, ResourceType, types_from_crd
@@ -38,11 +39,25 @@ __all__ = ["Obj", "Store", "Subscription", "WatchEvent", "clone", "now_iso"]
 Obj = dict[str, Any]
 ObjKey = tuple[str, str]  # (namespace or "", name)
 
-EVENT_HISTORY = 20_000  # default events kept for watch resumption; older versions get 410
+# The field manager of in-process writes (the emulated controllers write to the store
+# directly, not over HTTP with a fieldManager or User-Agent).
+IN_PROCESS_MANAGER = "sovereign-emulator"
+EVENT_HISTORY = 20_000
+
+# Built-in kinds whose registry strategy keeps metadata.generation (custom resources always
+# do); the others (ConfigMap, Secret, Service, Namespace, ...) never carry one.
+GENERATION_KEYS = frozenset({
+    ("", "pods"), ("apps", "deployments"), ("apps", "statefulsets"), ("apps", "daemonsets"),
+    ("apps", "replicasets"), ("batch", "jobs"), ("discovery.k8s.io", "endpointslices"),
+    ("apiextensions.k8s.io", "customresourcedefinitions"),
+})  # default events kept for watch resumption; older versions get 410
 
 
 def clone(value: Any) -> Any:
-    """Deep copy of a JSON-like value; several times faster than copy.deepcopy on objects."""
+    """Deep copy of a JSON-like value; several times faster than copy.deepcopy on objects.
+    Stored managedFields are shared, not copied (fieldmanager.ManagedFieldsList)."""
+    if type(value) is fieldmanager.ManagedFieldsList:
+        return value
     if isinstance(value, dict):
         return {k: clone(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -174,6 +189,7 @@ class Store:
         builtin_defaults(rt, obj, self._ips)
         schema = self._crd_schemas.get(rt.key)
         if schema:
+            crdvalidation.prune(obj, schema)
             apply_defaults(obj, schema)
 
     def _admit(self, rt: ResourceType, ns: str, obj: Obj, display_name: str) -> None:
@@ -190,6 +206,52 @@ class Store:
         err = check_pod(obj, display_name, quotas, pods)
         if err is not None:
             raise err
+
+    def _validate(self, rt: ResourceType, obj: Obj, subresource: str | None = None) -> None:
+        """422 Invalid when a custom resource breaks its CRD's structural schema, or a
+        built-in object the rules of builtin_validation.py."""
+        schema = self._crd_schemas.get(rt.key)
+        if schema:
+            causes = crdvalidation.validate(obj, schema, status_only=subresource == "status")
+        elif subresource != "status":
+            causes = builtin_validation.validate(rt.key, rt.kind, obj)
+        else:
+            return
+        if causes:
+            raise errors.invalid_causes(rt.kind, obj["metadata"].get("name", ""), causes,
+                                        group=rt.group)
+
+    def _has_generation(self, rt: ResourceType) -> bool:
+        return rt.key in GENERATION_KEYS or rt.key in self._crd_schemas
+
+    # ---- field ownership (fieldmanager.py) -----------------------------------------------
+    def _type_node(self, rt: ResourceType) -> TypeNode:
+        schema = self._crd_schemas.get(rt.key)
+        return crd_root(schema) if schema is not None else builtin_root(rt.kind)
+
+    def _track_update(self, rt: ResourceType, old: Obj | None, new: Obj, manager: str | None,
+                      subresource: str | None) -> None:
+        """Record `manager`'s Update in new.metadata.managedFields."""
+        meta = new["metadata"]
+        base = fieldmanager.decode(meta.get("managedFields"))
+        if old is not None and (not base or subresource):
+            base = fieldmanager.decode(old["metadata"].get("managedFields"))
+        zero = fieldmanager.zero_value(rt.kind, rt.key in self._crd_schemas)
+        before = zero if old is None else fieldmanager.with_zero_value(old, zero)
+        managers = fieldmanager.update(
+            base, _scoped(before, rt, subresource), _scoped(new, rt, subresource),
+            self._type_node(rt), manager=manager or IN_PROCESS_MANAGER,
+            api_version=rt.api_version, subresource=subresource or "",
+            now=now_iso() if subresource != "scale" else "",
+            relevant=fieldmanager.relevance(rt.has_status, subresource))
+        self._set_managed(new, managers)
+
+    @staticmethod
+    def _set_managed(obj: Obj, managers: fieldmanager.Managers) -> None:
+        if managers:
+            obj["metadata"]["managedFields"] = fieldmanager.encode(managers)
+        else:
+            obj["metadata"].pop("managedFields", None)
 
     # ---- reads ---------------------------------------------------------------------------
     def get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
@@ -231,8 +293,12 @@ class Store:
 
     # ---- writes --------------------------------------------------------------------------
     def create(self, rt: ResourceType, namespace: str | None, body: Obj, *,
-               dry_run: bool = False) -> Obj:
-        """Store a new object; `dry_run` (dryRun=All) answers the same without storing it."""
+               dry_run: bool = False, manager: str | None = None,
+               managed: fieldmanager.Managers | None = None) -> Obj:
+        """Store a new object; `dry_run` (dryRun=All) answers the same without storing it.
+
+        `manager` owns what the create sets (an Update); `managed` are the entries of an
+        apply that creates."""
         obj = clone(body)
         meta = obj.setdefault("metadata", {}) or {}
         obj["metadata"] = meta
@@ -259,14 +325,22 @@ class Store:
             raise errors.already_exists(rt.plural, rt.group, meta["name"])
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now_iso()
-        meta["generation"] = 1
+        if self._has_generation(rt):
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
         meta.pop("deletionTimestamp", None)
         meta.pop("resourceVersion", None)
         if rt.key in self._crd_schemas and rt.has_status:
             obj.pop("status", None)  # a create cannot set the status of a custom resource
         self._defaults(rt, obj)
+        self._validate(rt, obj)
         obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
         self._admit(rt, ns, obj, display_name)
+        if managed is not None:
+            self._set_managed(obj, managed)
+        else:
+            self._track_update(rt, None, obj, manager, None)
         if dry_run:  # as the API server: defaulted and validated, no resourceVersion
             return self._out(rt, obj)
         meta["resourceVersion"] = str(self._next_rv())
@@ -275,7 +349,8 @@ class Store:
         return self._out(rt, obj)
 
     def replace(self, rt: ResourceType, namespace: str | None, name: str, body: Obj,
-                subresource: str | None = None, *, dry_run: bool = False) -> Obj:
+                subresource: str | None = None, *, dry_run: bool = False,
+                manager: str | None = None) -> Obj:
         """PUT semantics: optimistic concurrency on resourceVersion when the body carries one."""
         ns = self._ns(rt, namespace)
         bucket = self._bucket(rt)
@@ -290,10 +365,11 @@ class Store:
         want_rv = body_meta.get("resourceVersion")
         if want_rv and want_rv != old["metadata"]["resourceVersion"]:
             raise errors.conflict(rt.plural, rt.group, name)
-        return self._write(rt, old, clone(body), subresource, dry_run=dry_run)
+        return self._write(rt, old, clone(body), subresource, dry_run=dry_run, manager=manager)
 
     def _write(self, rt: ResourceType, old: Obj, new: Obj, subresource: str | None, *,
-               dry_run: bool = False) -> Obj:
+               dry_run: bool = False, manager: str | None = None,
+               managed: fieldmanager.Managers | None = None) -> Obj:
         """Store `new` in place of `old`, keeping the fields the caller may not change."""
         ns = old["metadata"].get("namespace", "")
         name = old["metadata"]["name"]
@@ -301,6 +377,10 @@ class Store:
             merged = clone(old)
             merged["status"] = new.get("status", {})
             new = merged
+            schema = self._crd_schemas.get(rt.key)
+            if schema:
+                crdvalidation.prune(new, schema)
+            self._validate(rt, new, "status")
         else:
             if rt.has_status:
                 if "status" in old:
@@ -316,6 +396,7 @@ class Store:
                 else:
                     meta.pop(keep, None)
             self._defaults(rt, new)
+            self._validate(rt, new)
             old_finalizers = old["metadata"].get("finalizers") or []
             if old["metadata"].get("deletionTimestamp") and any(
                     f not in old_finalizers for f in meta.get("finalizers") or []):
@@ -324,8 +405,14 @@ class Store:
                     f'{rt.kind} "{name}" is invalid: metadata.finalizers: Forbidden: no new '
                     "finalizers can be added if the object is being deleted",
                     {"name": name, "kind": rt.kind})
-            if _spec_part(new) != _spec_part(old):
+            if _spec_part(new) != _spec_part(old) and "generation" in old["metadata"]:
                 meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
+        if managed is not None:
+            self._set_managed(new, managed)
+        elif _unchanged(new, old):
+            return self._out(rt, old)  # a no-op update changes no owner either
+        else:
+            self._track_update(rt, old, new, manager, subresource)
         if _comparable(new) == _comparable(old):
             return self._out(rt, old)  # a no-op write does not bump resourceVersion
         if dry_run:  # the answer a real write would give, at the stored resourceVersion
@@ -342,7 +429,8 @@ class Store:
 
     def patch(self, rt: ResourceType, namespace: str | None, name: str,
               apply_patch: Callable[[Obj], Obj], subresource: str | None = None,
-              create_if_missing: bool = False, *, dry_run: bool = False) -> Obj:
+              create_if_missing: bool = False, *, dry_run: bool = False,
+              manager: str | None = None) -> Obj:
         """Apply a patch function to the current object (see patches.py for the patch kinds)."""
         ns = self._ns(rt, namespace)
         old = self._bucket(rt).get((ns, name))
@@ -351,14 +439,37 @@ class Store:
                 raise errors.not_found(rt.plural, rt.group, name)
             body = apply_patch({})
             body.setdefault("metadata", {})["name"] = name
-            return self.create(rt, ns or None, body, dry_run=dry_run)
+            return self.create(rt, ns or None, body, dry_run=dry_run, manager=manager)
         patched = apply_patch(self._out(rt, old))
         if (patched.get("metadata") or {}).get("name", name) != name:
             raise errors.bad_request("the name of the object cannot be changed by a patch")
         want_rv = (patched.get("metadata") or {}).get("resourceVersion")
         if want_rv and want_rv != old["metadata"]["resourceVersion"]:
             raise errors.conflict(rt.plural, rt.group, name)
-        return self._write(rt, old, patched, subresource, dry_run=dry_run)
+        return self._write(rt, old, patched, subresource, dry_run=dry_run, manager=manager)
+
+    def apply(self, rt: ResourceType, namespace: str | None, name: str, config: Obj, *,
+              manager: str, force: bool = False, subresource: str | None = None,
+              dry_run: bool = False) -> tuple[Obj, bool]:
+        """Server-side apply of `config` by `manager`: (object, created)."""
+        ns = self._ns(rt, namespace)
+        old = self._bucket(rt).get((ns, name))
+        live = self._out(rt, old) if old is not None else {}
+        merged, managers, _ = fieldmanager.apply(
+            fieldmanager.decode((live.get("metadata") or {}).get("managedFields")), live,
+            config, self._type_node(rt), manager=manager, api_version=rt.api_version,
+            force=force, now=now_iso(),
+            relevant=fieldmanager.relevance(rt.has_status, subresource))
+        if old is None:
+            merged.setdefault("metadata", {})["name"] = name
+            return self.create(rt, ns or None, merged, dry_run=dry_run, managed=managers), True
+        if (merged.get("metadata") or {}).get("name", name) != name:
+            raise errors.bad_request("the name of the object cannot be changed by a patch")
+        want_rv = (config.get("metadata") or {}).get("resourceVersion")
+        if want_rv and want_rv != old["metadata"]["resourceVersion"]:
+            raise errors.conflict(rt.plural, rt.group, name)
+        return self._write(rt, old, merged, subresource, dry_run=dry_run,
+                           managed=managers), False
 
     def delete(self, rt: ResourceType, namespace: str | None, name: str, *,
                dry_run: bool = False) -> Obj:
@@ -373,7 +484,8 @@ class Store:
             new["metadata"]["deletionTimestamp"] = now_iso()
             new["metadata"]["deletionGracePeriodSeconds"] = 0
             # The API server bumps generation when it starts a graceful deletion.
-            new["metadata"]["generation"] = int(new["metadata"].get("generation", 1)) + 1
+            if "generation" in new["metadata"]:
+                new["metadata"]["generation"] = int(new["metadata"]["generation"]) + 1
             if dry_run:
                 return self._out(rt, new)
             new["metadata"]["resourceVersion"] = str(self._next_rv())
@@ -488,6 +600,29 @@ class Store:
         if tail_lines is not None:
             lines = lines[-tail_lines:] if tail_lines > 0 else []
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _scoped(obj: Obj, rt: ResourceType, subresource: str | None) -> Obj:
+    """The part of `obj` a write may own (see fieldmanager.relevance), so the field manager
+    does not walk the rest: a status write only status, a main write all but status."""
+    if subresource == "status":
+        return {"metadata": obj.get("metadata") or {}, "status": obj.get("status")} \
+            if "status" in obj else {"metadata": obj.get("metadata") or {}}
+    if rt.has_status and "status" in obj:
+        return {k: v for k, v in obj.items() if k != "status"}
+    return obj
+
+
+def _unchanged(new: Obj, old: Obj) -> bool:
+    """Equal but for resourceVersion, and no managedFields of its own in `new` (a client
+    may rewrite those, e.g. `[{}]` to clear them)."""
+    incoming = (new.get("metadata") or {}).get("managedFields")
+    if incoming and incoming != old["metadata"].get("managedFields"):
+        return False
+    a, b = _comparable(new), _comparable(old)
+    a["metadata"].pop("managedFields", None)
+    b["metadata"].pop("managedFields", None)
+    return a == b
 
 
 def _comparable(obj: Obj) -> Obj:

@@ -47,6 +47,7 @@ def _container(c: Any) -> None:
         c.setdefault("imagePullPolicy", _pull_policy(c["image"]))
     c.setdefault("terminationMessagePath", "/dev/termination-log")
     c.setdefault("terminationMessagePolicy", "File")
+    c.setdefault("resources", {})  # a non-pointer struct: Go always serializes it
     for p in c.get("ports") or []:
         if isinstance(p, dict):
             p.setdefault("protocol", "TCP")
@@ -68,13 +69,21 @@ def pod_spec(spec: Any) -> None:
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("securityContext", {})
     spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("enableServiceLinks", True)
     for v in spec.get("volumes") or []:
         if not isinstance(v, dict):
             continue
         for source in ("secret", "configMap"):
             if isinstance(v.get(source), dict):
                 v[source].setdefault("defaultMode", 0o644)
+
+
+def pod(obj: Obj) -> None:
+    """A Pod's spec: the PodSpec defaults plus what only SetDefaults_Pod adds (not a
+    workload's template)."""
+    spec = obj.get("spec")
+    pod_spec(spec)
+    if isinstance(spec, dict):
+        spec.setdefault("enableServiceLinks", True)
 
 
 def _template(obj: Obj) -> None:
