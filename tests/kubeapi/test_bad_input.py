@@ -1,4 +1,4 @@
-"""Undecodable request bodies answer 400 with a Status, and the server keeps serving."""
+"""Over-deep request bodies answer 400 with a Status, and the server keeps serving."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 CASES = {
-    "non-utf8": b'{"metadata": {"name": "\xff\xfe"}}',
     "deep-nesting": b'{"metadata": {"name": "x"}, "data": ' + DEEP + b"}",
 }
 
