@@ -460,6 +460,10 @@ class KubeApiServer:
         raw = await request.read()
         try:
             body = json.loads(raw) if raw else {}
+        except (UnicodeDecodeError, RecursionError) as e:
+            # Non-UTF-8 bytes or nesting past the parser's depth: a 400, as
+            # kube-apiserver's decoder answers, never a 500.
+            raise errors.bad_request(f"the request body could not be decoded: {e}") from e
         except json.JSONDecodeError:
             try:
                 body = yaml.safe_load(raw)
@@ -480,7 +484,8 @@ class KubeApiServer:
                 body = yaml.safe_load(raw) if raw else {}
             else:
                 body = json.loads(raw) if raw else {}
-        except (json.JSONDecodeError, yaml.YAMLError) as e:
+        except (json.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError,
+                RecursionError) as e:
             raise errors.bad_request(f"error decoding patch: {e}") from e
         if ctype not in patches.PATCH_TYPES:
             raise errors.unsupported_media_type(ctype)
