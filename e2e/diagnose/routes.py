@@ -77,8 +77,7 @@ def route_findings(sov: Sovereign) -> list[Finding]:
                     "route.not-accepted", subject_of(route),
                     f"HTTPRoute {rref} is not accepted by Gateway {ns}/{name}: "
                     f"{accepted.get('reason')}: {accepted.get('message', '')}",
-                    "make the route fit a listener of the Gateway (hostname, namespace, "
-                    "sectionName/port) or fix the Gateway's listeners",
+                    _not_accepted_fix(sov, route, ns, name, str(accepted.get("reason", ""))),
                     reason=str(accepted.get("reason", ""))))
             resolved = cond(status, "ResolvedRefs")
             if resolved and resolved.get("status") == "False":
@@ -103,6 +102,21 @@ def route_findings(sov: Sovereign) -> list[Finding]:
                 elif b.get("kind", "Service") == "Service" and key in services:
                     out.extend(_backend_port_missing(route, b, services[key]))
     return out
+
+
+def _not_accepted_fix(sov: Sovereign, route: Obj, gw_ns: str, gw_name: str,
+                      reason: str) -> str:
+    if reason == "NotAllowedByListeners":
+        gw = sov.informers(gvr.GATEWAYS).get(gw_name, gw_ns) or {}
+        origins = sorted({str(((ls.get("allowedRoutes") or {}).get("namespaces") or {})
+                              .get("from", "Same"))
+                          for ls in (gw.get("spec") or {}).get("listeners") or []})
+        return (f"Gateway {gw_ns}/{gw_name}'s listeners admit routes from namespaces: "
+                f"{', '.join(origins) or 'Same'} (of the Gateway); set their "
+                f"allowedRoutes.namespaces to admit namespace {namespace_of(route)} (from: "
+                "All, or a Selector matching it), or parent the route on a Gateway that does")
+    return ("make the route fit a listener of the Gateway (hostname, namespace, "
+            "sectionName/port) or fix the Gateway's listeners")
 
 
 def _backend_port_missing(route: Obj, ref: Obj, service: Obj) -> list[Finding]:
@@ -212,8 +226,15 @@ def registry_hosts(sov: Sovereign, candidates: list[str]) -> list[str]:
 def unrouted_hosts(sov: Sovereign) -> list[Finding]:
     out: list[Finding] = []
     patterns = served_hosts(sov)
+    routes = sov.informers(gvr.HTTPROUTES).items()
     for host, places in sorted(configured_hosts(sov).items()):
         if any(_host_matches(p, host) for p in patterns):
+            continue
+        routed = {subject_of(r) for r in routes if any(
+            _host_matches(p, host) for p in (r.get("spec") or {}).get("hostnames") or [])}
+        if routed:
+            # A route publishes the host but is not accepted: why is the cause, not the URL.
+            out.extend(f for f in route_findings(sov) if f.subject in routed and f not in out)
             continue
         url, where = places[0]
         others = len(places) - 1

@@ -7,7 +7,7 @@ stall window (see the provider's Attachment.stall_after).
 
 from __future__ import annotations
 
-from ..diagnose import apis, attribution, conditions, flux, jobs, pods, routes, services
+from ..diagnose import apis, attribution, conditions, flux, gateways, jobs, pods, routes, services
 from ..kube import gvr
 from ..kube.gvr import GVR
 from ..report.model import Finding, Severity
@@ -33,6 +33,10 @@ def _flux(ctx: StepContext) -> list[Finding]:
         # warning, so it must not hold up a step that already has its cause.
         return found
     return found + flux.chart_pin_lag(ctx.sov)
+
+
+def _gateway(ctx: StepContext) -> list[Finding]:
+    return gateways.listener_findings(ctx.sov)
 
 
 def _kit_references(ctx: StepContext) -> list[Finding]:
@@ -92,7 +96,7 @@ STEPS: tuple[Step, ...] = (
          timeout=10 * MIN, stall_after=5 * MIN, watches=(gvr.DAEMONSETS, gvr.PODS)),
     Step(3, "gateway-programmed", "GatewayClass accepted, the Gateway programmed",
          cluster.gateway_programmed, needs=(2,), timeout=10 * MIN, stall_after=5 * MIN,
-         watches=(gvr.GATEWAYCLASSES, gvr.GATEWAYS)),
+         watches=(gvr.GATEWAYCLASSES, gvr.GATEWAYS), diagnosers=(_gateway,)),
     Step(4, "bootstrap-kit-applied", "Flux sources and every HelmRelease of the kit exist",
          kit.kit_applied, needs=(1,), timeout=10 * MIN, stall_after=5 * MIN,
          watches=(gvr.HELMRELEASES, gvr.HELMREPOSITORIES), diagnosers=(_kit_references,)),

@@ -6,7 +6,18 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from e2e.diagnose import apis, causality, conditions, flux, jobs, net, pods, routes, services
+from e2e.diagnose import (
+    apis,
+    causality,
+    conditions,
+    flux,
+    gateways,
+    jobs,
+    net,
+    pods,
+    routes,
+    services,
+)
 from e2e.kube import gvr
 
 from .fakesov import FakeSov, event, meta, pod
@@ -447,3 +458,58 @@ def test_backend_port_the_service_does_not_expose() -> None:
                              "of Service apps/web (80/http), or add port 8080")
     # The same route on the Service's port: nothing to say.
     assert routes.route_findings(FakeSov().add(svc, route("web"))) == []  # type: ignore[arg-type]
+
+
+def gateway(listener_conditions: list[Obj], cert: str = "wildcard-tsl") -> Obj:
+    return {"kind": "Gateway", "metadata": meta("gw", "kube-system"),
+            "spec": {"listeners": [
+                {"name": "http", "port": 80, "protocol": "HTTP"},
+                {"name": "https", "port": 443, "protocol": "HTTPS",
+                 "tls": {"certificateRefs": [{"kind": "Secret", "name": cert}]}}]},
+            "status": {"conditions": [{"type": "Programmed", "status": "True"}],
+                       "listeners": [
+                           {"name": "http", "conditions": [
+                               {"type": "Programmed", "status": "True"}]},
+                           {"name": "https", "conditions": listener_conditions}]}}
+
+
+def test_gateway_listener_with_a_missing_certificate_names_the_closest_secret() -> None:
+    refused = [{"type": "ResolvedRefs", "status": "False", "reason": "InvalidCertificateRef",
+                "message": "Invalid CertificateRef"},
+               {"type": "Programmed", "status": "False", "reason": "Invalid"}]
+    tls = {"kind": "Secret", "metadata": meta("wildcard-tls", "kube-system"),
+           "type": "kubernetes.io/tls", "data": {"tls.crt": "x", "tls.key": "y"}}
+    [f] = gateways.listener_findings(FakeSov().add(gateway(refused), tls))  # type: ignore[arg-type]
+    assert (f.code, str(f.subject)) == ("gateway.listener-invalid", "Gateway/kube-system/gw")
+    assert f.message.startswith("listener https (port 443, HTTPS) of Gateway kube-system/gw is "
+                                "ResolvedRefs=False InvalidCertificateRef")
+    assert f.hint == ("create TLS Secret kube-system/wildcard-tsl, or correct the "
+                      "certificateRefs of listener https of Gateway kube-system/gw (did you "
+                      "mean wildcard-tls?)")
+    # The Secret exists but holds no key pair.
+    empty = {**tls, "metadata": meta("wildcard-tsl", "kube-system"), "data": {}}
+    [g] = gateways.listener_findings(FakeSov().add(gateway(refused), empty))  # type: ignore[arg-type]
+    assert g.hint.startswith("Secret kube-system/wildcard-tsl lacks a PEM tls.crt and tls.key")
+    # Listeners still being programmed are not refused.
+    pending = [{"type": "Programmed", "status": "False", "reason": "Pending"}]
+    assert gateways.listener_findings(FakeSov().add(gateway(pending))) == []  # type: ignore[arg-type]
+
+
+def test_a_configured_host_whose_route_is_refused_blames_the_route() -> None:
+    gw = {"kind": "Gateway", "metadata": meta("gw", "kube-system"),
+          "spec": {"listeners": [{"name": "http", "allowedRoutes": {"namespaces": {
+              "from": "Same"}}}]}}
+    r = route("gitea")
+    r["spec"].update(hostnames=["gitea.sovereign.test"],
+                     parentRefs=[{"name": "gw", "namespace": "kube-system"}])
+    r["status"] = {"parents": [{"parentRef": {"name": "gw", "namespace": "kube-system"},
+                                "conditions": [{"type": "Accepted", "status": "False",
+                                                "reason": "NotAllowedByListeners",
+                                                "message": "namespace restrictions"}]}]}
+    app = deployment("gitea", env=[{"name": "ROOT_URL", "value": "https://gitea.sovereign.test/"}])
+    svc = service("gitea", {"app": "gitea"})
+    found = routes.unrouted_hosts(FakeSov().add(gw, r, app, svc))  # type: ignore[arg-type]
+    assert [f.code for f in found] == ["route.not-accepted"]
+    assert found[0].hint.startswith("Gateway kube-system/gw's listeners admit routes from "
+                                    "namespaces: Same (of the Gateway); set their "
+                                    "allowedRoutes.namespaces to admit namespace apps")
