@@ -1,4 +1,12 @@
-"""gateway.listener-invalid: a Gateway listener its controller refused or could not program.
+"""Gateway families.
+
+gateway.controller-off: a GatewayClass no controller has answered (only the API's default
+status, "Waiting for controller"). For Cilium's class the controller's switch is readable:
+cilium-operator starts its Gateway API controllers only when its ConfigMap
+kube-system/cilium-config says `enable-gateway-api: "true"` (the chart's
+`gatewayAPI.enabled`), so a missing switch is a cause, not a wait.
+
+gateway.listener-invalid: a Gateway listener its controller refused or could not program.
 
 Gateway API keeps a Gateway's own Programmed condition apart from each listener's status
 (`status.listeners[].conditions`): a listener whose TLS certificate Secret is missing is
@@ -17,9 +25,11 @@ from ..kube import gvr
 from ..kube.status import name_of, namespace_of
 from ..report.model import Finding
 from ..sovereign import Sovereign
-from .findings import blocking, subject_of
+from .findings import blocking, subject_of, warning
 
 Obj = dict[str, Any]
+CILIUM_CONTROLLER = "io.cilium/gateway-controller"
+CILIUM_CONFIG = ("kube-system", "cilium-config")
 # Listener condition reasons that say "not yet", not "refused".
 PENDING = ("Pending", "Progressing", "Unknown")
 
@@ -86,4 +96,57 @@ def listener_findings(sov: Sovereign) -> list[Finding]:
                 f"{listener.get('protocol', '?')}) of Gateway {ref} is {c.get('type')}="
                 f"{c.get('status')} {reason}: {c.get('message', '')}; no route is served "
                 "on it", fix, listener=str(listener.get("name")), reason=reason))
+    return out
+
+
+def _installed_by(obj: Obj) -> str:
+    """`HelmRelease ns/name` (Flux's labels) or `Helm release name` (Helm's annotation)."""
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    if labels.get("helm.toolkit.fluxcd.io/name"):
+        return (f"HelmRelease {labels.get('helm.toolkit.fluxcd.io/namespace', '')}/"
+                f"{labels['helm.toolkit.fluxcd.io/name']}")
+    if annotations.get("meta.helm.sh/release-name"):
+        return f"Helm release {annotations['meta.helm.sh/release-name']}"
+    return "the Helm release that installs Cilium"
+
+
+def unclaimed_classes(sov: Sovereign) -> list[Finding]:
+    out: list[Finding] = []
+    for gwc in sov.informers(gvr.GATEWAYCLASSES).items():
+        conds = (gwc.get("status") or {}).get("conditions") or []
+        accepted = next((c for c in conds if c.get("type") == "Accepted"), {})
+        if accepted.get("status") == "True" or (accepted and accepted.get("reason") not in
+                                                 ("Pending", "Waiting", None)):
+            continue  # accepted, or refused by its controller (it answered)
+        controller = str((gwc.get("spec") or {}).get("controllerName", ""))
+        waiting = (f"GatewayClass {name_of(gwc)} waits for controller {controller} "
+                   f"(Accepted={accepted.get('status', 'unset')} "
+                   f"{accepted.get('reason', '')}: {accepted.get('message', '')})")
+        if controller != CILIUM_CONTROLLER:
+            out.append(warning("gateway.controller-off", subject_of(gwc),
+                               f"{waiting}; nothing has answered",
+                               f"install or start the controller named {controller}"))
+            continue
+        config = next((c for c in sov.informers(gvr.CONFIGMAPS).items()
+                       if (namespace_of(c), name_of(c)) == CILIUM_CONFIG), None)
+        if config is None:
+            out.append(warning("gateway.controller-off", subject_of(gwc),
+                               f"{waiting}; Cilium's ConfigMap kube-system/cilium-config does "
+                               "not exist (Cilium not installed yet?)",
+                               "install Cilium with gatewayAPI.enabled: true"))
+            continue
+        switch = (config.get("data") or {}).get("enable-gateway-api")
+        if switch == "true":
+            continue  # on: the operator is starting, or its log says why not
+        out.append(blocking(
+            "gateway.controller-off", subject_of(gwc),
+            f"{waiting}, but Cilium's Gateway API support is off: ConfigMap "
+            "kube-system/cilium-config has " + (
+                f"enable-gateway-api: {switch!r}" if switch is not None
+                else "no enable-gateway-api") + " (the operator starts its Gateway "
+            "controllers only with \"true\")",
+            f"set gatewayAPI.enabled: true in the Cilium chart's values ({_installed_by(config)})"
+            ", then restart the operator (kubectl -n kube-system rollout restart "
+            "deployment/cilium-operator)", enable_gateway_api=str(switch)))
     return out

@@ -36,7 +36,7 @@ def _flux(ctx: StepContext) -> list[Finding]:
 
 
 def _gateway(ctx: StepContext) -> list[Finding]:
-    return gateways.listener_findings(ctx.sov)
+    return gateways.unclaimed_classes(ctx.sov) + gateways.listener_findings(ctx.sov)
 
 
 def _kit_references(ctx: StepContext) -> list[Finding]:

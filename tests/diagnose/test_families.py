@@ -513,3 +513,28 @@ def test_a_configured_host_whose_route_is_refused_blames_the_route() -> None:
     assert found[0].hint.startswith("Gateway kube-system/gw's listeners admit routes from "
                                     "namespaces: Same (of the Gateway); set their "
                                     "allowedRoutes.namespaces to admit namespace apps")
+
+
+def test_a_gateway_class_cilium_never_answers_names_the_switch() -> None:
+    waiting = {"kind": "GatewayClass", "metadata": meta("cilium", None),
+               "spec": {"controllerName": "io.cilium/gateway-controller"},
+               "status": {"conditions": [{"type": "Accepted", "status": "Unknown",
+                                          "reason": "Pending",
+                                          "message": "Waiting for controller"}]}}
+    config = {"kind": "ConfigMap", "metadata": meta(
+        "cilium-config", "kube-system", labels={"helm.toolkit.fluxcd.io/name": "bp-cilium",
+                                                "helm.toolkit.fluxcd.io/namespace": "flux-system"}),
+        "data": {"kube-proxy-replacement": "true"}}
+    [f] = gateways.unclaimed_classes(FakeSov().add(waiting, config))  # type: ignore[arg-type]
+    assert (f.code, f.severity.value) == ("gateway.controller-off", "BLOCKING")
+    assert "cilium-config has no enable-gateway-api" in f.message
+    assert f.hint.startswith("set gatewayAPI.enabled: true in the Cilium chart's values "
+                             "(HelmRelease flux-system/bp-cilium)")
+    # Switched on: the operator is starting; without Cilium at all: only a warning.
+    config["data"]["enable-gateway-api"] = "true"
+    assert gateways.unclaimed_classes(FakeSov().add(waiting, config)) == []  # type: ignore[arg-type]
+    [w] = gateways.unclaimed_classes(FakeSov().add(waiting))  # type: ignore[arg-type]
+    assert w.severity.value == "WARNING"
+    # Accepted by its controller: nothing to say.
+    waiting["status"]["conditions"][0].update(status="True", reason="Accepted")
+    assert gateways.unclaimed_classes(FakeSov().add(waiting, config)) == []  # type: ignore[arg-type]
