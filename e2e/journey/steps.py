@@ -41,7 +41,8 @@ def _gateway(ctx: StepContext) -> list[Finding]:
 
 def _kit_references(ctx: StepContext) -> list[Finding]:
     """What the kit's HelmReleases name that does not exist (a dependency, a values source)."""
-    return flux.missing_dependencies(ctx.sov) + flux.missing_values_sources(ctx.sov)
+    return flux.missing_dependencies(ctx.sov) + flux.missing_values_sources(ctx.sov) + \
+        flux.suspended(ctx.sov)
 
 
 def served(*kinds: GVR) -> Diagnoser:

@@ -538,3 +538,15 @@ def test_a_gateway_class_cilium_never_answers_names_the_switch() -> None:
     # Accepted by its controller: nothing to say.
     waiting["status"]["conditions"][0].update(status="True", reason="Accepted")
     assert gateways.unclaimed_classes(FakeSov().add(waiting, config)) == []  # type: ignore[arg-type]
+
+
+def test_a_suspended_flux_object_is_named_with_the_resume_command() -> None:
+    hr = {"kind": "HelmRelease", "metadata": meta("bp-grafana", "flux-system"),
+          "spec": {"suspend": True}, "status": {}}
+    repo = {"kind": "GitRepository", "metadata": meta("kit", "flux-system"),
+            "spec": {"suspend": False}}
+    [f] = flux.suspended(FakeSov().add(hr, repo))  # type: ignore[arg-type]
+    assert (f.code, str(f.subject)) == ("flux.suspended", "HelmRelease/flux-system/bp-grafana")
+    assert f.hint.startswith("resume it (flux resume helmrelease -n flux-system bp-grafana)")
+    hr["spec"]["suspend"] = False
+    assert flux.suspended(FakeSov().add(hr, repo)) == []  # type: ignore[arg-type]
