@@ -8,6 +8,7 @@ from the route's status.
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -263,8 +264,23 @@ def findings_for_host(sov: Sovereign, host: str) -> list[Finding]:
             mine.append(subject_of(route))
     found = [f for f in route_findings(sov) if f.subject in mine]
     if not found and not host_is_served(sov, host):
+        near = _near_miss(sov, host)
         found.append(blocking(
             "route.host-unrouted", subject("Host", host),
-            f"no accepted HTTPRoute serves {host}: the platform's clients cannot reach it",
-            f"publish {host} with an HTTPRoute on the Sovereign's Gateway"))
+            f"no accepted HTTPRoute serves {host}: the platform's clients cannot reach it"
+            + (f"; HTTPRoute {near[0]} publishes {near[1]!a}, which is close"
+               if near else ""),
+            f"correct the hostname of HTTPRoute {near[0]} to {host} (now {near[1]!a})"
+            if near else f"publish {host} with an HTTPRoute on the Sovereign's Gateway",
+            **({"near_route": near[0], "near_hostname": near[1]} if near else {})))
     return found
+
+
+def _near_miss(sov: Sovereign, host: str) -> tuple[str, str] | None:
+    """The route hostname closest to `host` (a typo, a look-alike letter), if any is close."""
+    names = {}
+    for route in sov.informers(gvr.HTTPROUTES).items():
+        for h in (route.get("spec") or {}).get("hostnames") or []:
+            names.setdefault(str(h), f"{namespace_of(route)}/{name_of(route)}")
+    close = difflib.get_close_matches(host, list(names), n=1, cutoff=0.85)
+    return (names[close[0]], close[0]) if close else None

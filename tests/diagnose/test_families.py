@@ -550,3 +550,16 @@ def test_a_suspended_flux_object_is_named_with_the_resume_command() -> None:
     assert f.hint.startswith("resume it (flux resume helmrelease -n flux-system bp-grafana)")
     hr["spec"]["suspend"] = False
     assert flux.suspended(FakeSov().add(hr, repo)) == []  # type: ignore[arg-type]
+
+
+def test_an_unrouted_host_names_the_route_with_a_near_miss_hostname() -> None:
+    typo = route("gitea")
+    typo["spec"]["hostnames"] = ["gite\u0430.sovereign.test"]  # a Cyrillic a
+    [f] = routes.findings_for_host(FakeSov().add(typo), "gitea.sovereign.test")  # type: ignore[arg-type]
+    assert f.code == "route.host-unrouted"
+    assert f.hint == ("correct the hostname of HTTPRoute apps/gitea-route to "
+                      "gitea.sovereign.test (now 'gite\\u0430.sovereign.test')")
+    far = route("grafana")
+    far["spec"]["hostnames"] = ["grafana.sovereign.test"]
+    [g] = routes.findings_for_host(FakeSov().add(far), "gitea.sovereign.test")  # type: ignore[arg-type]
+    assert g.hint == "publish gitea.sovereign.test with an HTTPRoute on the Sovereign's Gateway"
