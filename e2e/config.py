@@ -82,6 +82,13 @@ def parse_step_seconds(items: list[str], where: str, known_ids: list[str]) -> di
     return out
 
 
+def user_path(value: str) -> Path:
+    """A path as the user wrote it, `~` expanded: a shell leaves `--kubeconfig=~/x` alone
+    (tilde expansion applies to whole words), and `=` is how path options must be written
+    (see rootdir_guard)."""
+    return Path(value).expanduser()
+
+
 def resolve(cli: Mapping[str, Any], ini: Callable[[str], Any],
             environ: Mapping[str, str] | None = None,
             step_ids: list[str] | None = None) -> Settings:
@@ -117,15 +124,15 @@ def resolve(cli: Mapping[str, Any], ini: Callable[[str], Any],
     s.cycle = pick("cycle")
     if s.cycle is not None and not (s.cycle.startswith("t") and s.cycle[1:].isdigit()):
         raise ConfigError(f"--cycle {s.cycle!r} ({s.sources['cycle']}) must look like t23")
-    if (v := pick("report_dir", Path)) is not None:
+    if (v := pick("report_dir", user_path)) is not None:
         s.report_dir = v
     overlays = pick("overlay", as_list)
-    s.overlays = [Path(p) for p in overlays or []]
+    s.overlays = [user_path(p) for p in overlays or []]
     for p in s.overlays:
         if not p.is_dir():
             raise ConfigError(f"--overlay {p} ({s.sources['overlay']}) is not a directory: "
                               "pass a directory holding kustomization.yaml")
-    s.kubeconfig = pick("kubeconfig", Path)
+    s.kubeconfig = pick("kubeconfig", user_path)
     s.context = pick("context")
     s.fqdn = pick("fqdn")
     s.gateway_url = pick("gateway_url")
@@ -136,8 +143,8 @@ def resolve(cli: Mapping[str, Any], ini: Callable[[str], Any],
     s.keep_on_failure = bool(pick("keep_on_failure", _as_bool))
     s.kind_cluster = pick("kind_cluster")
     s.keep_cluster = bool(pick("keep_cluster", _as_bool))
-    s.bootstrap_kit = pick("bootstrap_kit", Path)
-    s.platform_repo = pick("platform_repo", Path)
+    s.bootstrap_kit = pick("bootstrap_kit", user_path)
+    s.platform_repo = pick("platform_repo", user_path)
     for name in ("bootstrap_kit", "platform_repo"):
         path = getattr(s, name)
         if path is not None and not path.is_dir():

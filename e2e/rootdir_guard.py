@@ -8,9 +8,9 @@ directory: `pytest -k journey --report-dir /srv/reports` would run the harness's
 too. Written `--report-dir=/srv/reports`, the value stays attached to its option.
 
 After the full parse the real test paths are known; if pytest's own rule
-(`determine_setup`) gives another rootdir for them, the run stops with one line naming
-the option and the fix. `determine_setup` is pytest-internal: if its shape changes, the
-guard stands down rather than break a run.
+(`determine_setup`) finds another ini file for them than the one it read, the run stops
+with one line naming the option and the fix. `determine_setup` is pytest-internal: if
+its shape changes, the guard stands down rather than break a run.
 """
 
 from __future__ import annotations
@@ -24,22 +24,24 @@ PATH_OPTIONS = ("--report-dir", "--kubeconfig", "--overlay", "--bootstrap-kit",
                 "--platform-repo")
 
 
-def _rootdir_for_real_args(config: pytest.Config) -> Path | None:
+def _ini_for_real_args(config: pytest.Config) -> Path | bool | None:
+    """The ini file pytest would have read for the real test paths (None: none); False
+    when pytest's internals are not the shape this guard knows."""
     try:
         from _pytest.config.findpaths import determine_setup
     except ImportError:
-        return None
+        return False
     opt = config.option
     try:
-        rootpath, *_ = determine_setup(
+        _, inipath, *_ = determine_setup(
             inifile=getattr(opt, "inifilename", None),
             override_ini=getattr(opt, "override_ini", None),
             args=list(getattr(opt, "file_or_dir", None) or []),
             rootdir_cmd_arg=getattr(opt, "rootdir", None) or None,
             invocation_dir=config.invocation_params.dir)
     except TypeError:
-        return None
-    return Path(rootpath)
+        return False
+    return Path(inipath) if inipath else None
 
 
 def misread_option(config: pytest.Config) -> str | None:
@@ -49,9 +51,9 @@ def misread_option(config: pytest.Config) -> str | None:
                 if args[i] in PATH_OPTIONS]
     if not separate:
         return None
-    expected = _rootdir_for_real_args(config)
-    if expected is None or expected == config.rootpath:
-        return None
+    expected = _ini_for_real_args(config)
+    if expected is False or expected == config.inipath:
+        return None  # the same settings were read: the rootdir choice did no harm
     for option, value in separate:
         path = (config.invocation_params.dir / value).resolve()
         if path == config.rootpath or config.rootpath in path.parents:

@@ -63,3 +63,13 @@ def test_bad_input_is_one_clear_line(cli: dict[str, Any], needle: str) -> None:
 def test_env_error_names_its_source() -> None:
     with pytest.raises(ConfigError, match="env SOVEREIGN_E2E_STEP_TIMEOUT"):
         resolve({}, no_ini, environ={"SOVEREIGN_E2E_STEP_TIMEOUT": "x"}, step_ids=STEP_IDS)
+
+
+def test_paths_written_after_an_equals_sign_expand_the_home_directory(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # `--kubeconfig=~/.kube/t23.yaml`: the shell leaves `~` alone inside a word.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    s = resolve({"kubeconfig": "~/.kube/t23.yaml", "report_dir": "~/reports"}, no_ini,
+                environ={}, step_ids=STEP_IDS)
+    assert s.kubeconfig == tmp_path / ".kube" / "t23.yaml"
+    assert s.report_dir == tmp_path / "reports"

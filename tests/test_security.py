@@ -119,8 +119,8 @@ def test_no_secret_appears_in_any_argv_during_a_run(tmp_path: Path) -> None:
         run = subprocess.Popen(
             [sys.executable, "-m", "e2e.cli", "run", "-k", "journey", "-q",
              "-p", "no:cacheprovider", str(REPO / "scenarios" / "test_journey.py"),
-             "--sovereign", "kubeconfig", "--kubeconfig", str(kubeconfig),
-             "--gateway-url", ready["gateway"], "--report-dir", str(tmp_path / "reports")],
+             "--sovereign", "kubeconfig", f"--kubeconfig={kubeconfig}",
+             "--gateway-url", ready["gateway"], f"--report-dir={tmp_path / 'reports'}"],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         seen: set[str] = set()  # every command line on the machine while the run runs
         scans = 0

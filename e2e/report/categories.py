@@ -32,6 +32,7 @@ CODES: Final = MappingProxyType({
     "flux.dependency-missing": "a HelmRelease depends on a HelmRelease that does not exist",
     "flux.values-missing": "a HelmRelease takes values from a ConfigMap/Secret (or key) that "
                            "does not exist",
+    "flux.suspended": "a Flux object is suspended, so it is never reconciled",
     # pods
     "pod.secret-missing": "a pod needs a Secret (or key) that does not exist",
     "pod.probe-http-error": "a pod's HTTP probe answers an error status",
@@ -61,6 +62,11 @@ CODES: Final = MappingProxyType({
     "route.backend-missing": "an HTTPRoute's backend Service does not exist",
     "route.refs-unresolved": "an HTTPRoute's references do not resolve",
     "route.host-unrouted": "no accepted HTTPRoute serves a host the platform uses",
+    "route.backend-port-missing": "an HTTPRoute sends traffic to a port its Service does not "
+                                  "expose",
+    # Gateways
+    "gateway.listener-invalid": "a Gateway listener is refused or not programmed",
+    "gateway.controller-off": "no controller answers a GatewayClass (its controller is off)",
     # Gitea
     "gitea.token-is-password": "a Gitea token Secret holds the admin password",
     "gitea.token-invalid": "a Gitea token is refused by Gitea",
