@@ -187,3 +187,79 @@ def _cel_validation(api: RawApi, ns: str) -> Any:
     return [_invalid(api.post(path, gadget("ok", {"min": 1, "max": 2, "names": ["na"]}))),
             _invalid(api.post(path, gadget("bad", {"min": -3, "max": -5, "mode": "Off",
                                                    "names": ["x", "ny", "z"]})))]
+
+
+def _named(kind: str, name: str | None = None, generate: str | None = None,
+           **top: Any) -> dict[str, Any]:
+    group_version = {"Deployment": "apps/v1", "StatefulSet": "apps/v1",
+                     "Role": "rbac.authorization.k8s.io/v1",
+                     "ClusterRole": "rbac.authorization.k8s.io/v1",
+                     "HelmRelease": "helm.toolkit.fluxcd.io/v2",
+                     "HTTPRoute": "gateway.networking.k8s.io/v1"}.get(kind, "v1")
+    meta = {k: v for k, v in (("name", name), ("generateName", generate)) if v is not None}
+    return {"apiVersion": group_version, "kind": kind, "metadata": meta, **top}
+
+
+def _generated(answer: Answer, prefix: str | None) -> list[Any]:
+    """An answer with the name made from `prefix` (random suffix) shown as `<prefix>*`."""
+    import json
+    import re
+
+    text = json.dumps(answer.body)
+    if prefix:
+        text = re.sub(re.escape(prefix[:58]) + "[bcdfghjklmnpqrstvwxz2456789]{5}",
+                      f"{prefix[:58]}*", text)
+    body = json.loads(text)
+    if isinstance(body, dict) and body.get("kind") != "Status":
+        body = (body.get("metadata") or {}).get("name")
+    return [answer.status, body]
+
+
+@case("create-422-names")
+def _names(api: RawApi, ns: str) -> Any:
+    """metadata.name and generateName per kind: subdomain, label, DNS-1035, path segment,
+    none (Events), custom resources; lengths; a generateName checked as a prefix and the
+    name made from it; the name's causes before the spec's."""
+    core, rbac = f"/api/v1/namespaces/{ns}", "/apis/rbac.authorization.k8s.io/v1"
+    workload = {"selector": {"matchLabels": {"a": "b"}}, "template": {
+        "metadata": {"labels": {"a": "b"}},
+        "spec": {"containers": [{"name": "c", "image": "x"}]}}}
+    helm = {"interval": "1m", "chart": {"spec": {
+        "chart": "x", "sourceRef": {"kind": "HelmRepository", "name": "r"}}}}
+    sends: list[tuple[str, dict[str, Any]]] = [
+        (f"{core}/configmaps", _named("ConfigMap", "Bad_Name")),
+        (f"{core}/configmaps", _named("ConfigMap", "a..b")),
+        (f"{core}/configmaps", _named("ConfigMap", "a" * 254)),
+        (f"{core}/configmaps", _named("ConfigMap", "B" * 254)),
+        (f"{core}/configmaps", _named("ConfigMap", "dotted.name-1")),
+        (f"{core}/configmaps", _named("ConfigMap", generate="Bad-")),
+        (f"{core}/configmaps", _named("ConfigMap", generate="good-")),
+        (f"{core}/configmaps", _named("ConfigMap", generate="g" * 70)),
+        (f"{core}/configmaps", _named("ConfigMap", "ok", generate="Bad-")),
+        (f"{core}/secrets", _named("Secret", "S")),
+        (f"{core}/serviceaccounts", _named("ServiceAccount", "-sa")),
+        ("/api/v1/namespaces", _named("Namespace", f"{ns}.dotted")),
+        ("/api/v1/namespaces", _named("Namespace", f"{ns}-" + "n" * 60)),
+        ("/api/v1/namespaces", _named("Namespace", f"{ns}_X")),
+        (f"{core}/services", _named("Service", "1abc", spec={"ports": [{"port": 80}]})),
+        (f"{core}/services", _named("Service", "a.b", spec={"ports": [{"port": 0}]})),
+        (f"{core}/pods", _named("Pod", "p.dotted", spec=workload["template"]["spec"])),
+        (f"{core}/events", _named("Event", "Any_Name", involvedObject={
+            "kind": "Pod", "name": "p", "namespace": ns})),
+        (f"/apis/apps/v1/namespaces/{ns}/statefulsets",
+         _named("StatefulSet", "s.dotted", spec=workload)),
+        (f"/apis/apps/v1/namespaces/{ns}/deployments", _named("Deployment", "Dep", spec={
+            **workload, "replicas": -1})),
+        (f"{rbac}/namespaces/{ns}/roles", _named("Role", "system:Role")),
+        (f"{rbac}/namespaces/{ns}/roles", _named("Role", "a%b")),
+        (f"{rbac}/namespaces/{ns}/roles", _named("Role", "..")),
+        (f"/apis/helm.toolkit.fluxcd.io/v2/namespaces/{ns}/helmreleases",
+         _named("HelmRelease", "a:b", spec=helm)),
+        (f"/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/httproutes",
+         _named("HTTPRoute", generate="Route")),
+    ]
+    out = []
+    for path, body in sends:
+        answer = api.post(path, body)
+        out.append(_generated(answer, body["metadata"].get("generateName")))
+    return out
