@@ -17,6 +17,7 @@ import pytest
 from e2e.oracle import OracleServer, OracleUnavailable
 from e2e.oracle.apply import Discovery, apply, message, wait_established
 from e2e.oracle.rawapi import RawApi
+from e2e.oracle.upstream_crds import find_upstream_crds, upstream_crd_files
 from stubs.emulator.runtime import DEFAULT_CRDS_DIR, REPO_ROOT, load_manifests
 
 
@@ -71,3 +72,37 @@ def install_crds(api: RawApi) -> dict[str, list[str]]:
 @pytest.fixture(scope="session")
 def crds_installed(oracle_raw: RawApi) -> dict[str, list[str]]:
     return install_crds(oracle_raw)
+
+
+@pytest.fixture(scope="session")
+def upstream_crds() -> dict[str, list[Path]]:
+    try:
+        root = find_upstream_crds()
+    except OracleUnavailable as e:
+        _unavailable(str(e))
+        raise AssertionError("unreachable") from e
+    return upstream_crd_files(root)
+
+
+@pytest.fixture(scope="session")
+def upstream_oracle(oracle: OracleServer, upstream_crds: dict[str, list[Path]]
+                    ) -> Iterator[tuple[RawApi, list[str]]]:
+    """A second real API server (the session's has the emulator's CRDs) with the upstream
+    CRDs installed; and the CRDs it refused or never Established."""
+    with OracleServer() as server:
+        api = RawApi.from_kubeconfig(server.kubeconfig())
+        discovery = Discovery(api)
+        problems: list[str] = []
+        for path in (p for files in upstream_crds.values() for p in files):
+            for doc in load_manifests([path]):
+                answer = apply(api, discovery, doc, dry_run=False)
+                if answer.status >= 300:
+                    problems.append(f"{path.name}: {message(answer)}")
+                    continue
+                got = wait_established(api, doc["metadata"]["name"])
+                conds = {c["type"]: c.get("status") for c in
+                         ((got.body or {}).get("status") or {}).get("conditions") or []}
+                if conds.get("Established") != "True":
+                    problems.append(f"{path.name}: not Established")
+        yield api, problems
+        api.close()

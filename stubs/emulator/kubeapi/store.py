@@ -208,14 +208,15 @@ class Store:
             raise err
 
     def _validate(self, rt: ResourceType, obj: Obj, subresource: str | None = None, *,
-                  creating: bool = False) -> None:
+                  creating: bool = False, old: Obj | None = None) -> None:
         """422 Invalid when a new object's name breaks its kind's rule (names.py), a custom
         resource its CRD's structural schema, or a built-in object the rules of
         builtin_validation.py; the name's causes come first, as ValidateObjectMeta's."""
         causes = names.causes(rt.key, obj["metadata"]) if creating else []
         schema = self._crd_schemas.get(rt.key)
         if schema:
-            causes += crdvalidation.validate(obj, schema, status_only=subresource == "status")
+            causes += crdvalidation.validate(obj, schema, status_only=subresource == "status",
+                                             old=old)
         elif subresource != "status":
             causes += builtin_validation.validate(rt.key, rt.kind, obj)
         if causes:
@@ -381,7 +382,7 @@ class Store:
             schema = self._crd_schemas.get(rt.key)
             if schema:
                 crdvalidation.prune(new, schema)
-            self._validate(rt, new, "status")
+            self._validate(rt, new, "status", old=old)
         else:
             if rt.has_status:
                 if "status" in old:
@@ -397,7 +398,7 @@ class Store:
                 else:
                     meta.pop(keep, None)
             self._defaults(rt, new)
-            self._validate(rt, new)
+            self._validate(rt, new, old=old)
             old_finalizers = old["metadata"].get("finalizers") or []
             if old["metadata"].get("deletionTimestamp") and any(
                     f not in old_finalizers for f in meta.get("finalizers") or []):
