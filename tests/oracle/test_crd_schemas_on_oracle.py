@@ -262,3 +262,52 @@ def test_a_gatewayclass_controller_cannot_change(servers: tuple[RawApi, RawApi])
     emulated, real = answers
     assert real[:2] == [422, "Invalid"], real
     assert emulated == real
+
+
+_CONSTRAINTS = ("type", "enum", "pattern", "minimum", "maximum", "minLength", "maxLength",
+                "minItems", "maxItems", "default", "required", "format", "nullable",
+                "x-kubernetes-list-type", "x-kubernetes-list-map-keys",
+                "x-kubernetes-int-or-string")
+
+
+def _disagreements(ours: dict[str, Any], theirs: dict[str, Any], at: str) -> list[str]:
+    """Where our schema says something upstream's does not (a field it lacks, a constraint
+    of another value); saying less than upstream is allowed."""
+    out = [f"{at}: {key} is {ours[key]!r}, upstream {theirs.get(key)!r}"
+           for key in _CONSTRAINTS if key in ours and ours[key] != theirs.get(key)]
+    for name, sub in (ours.get("properties") or {}).items():
+        upstream = (theirs.get("properties") or {}).get(name)
+        if upstream is None:
+            out.append(f"{at}.{name}: no such field upstream")
+        else:
+            out += _disagreements(sub, upstream, f"{at}.{name}")
+    for key in ("items", "additionalProperties"):
+        if isinstance(ours.get(key), dict):
+            out += _disagreements(ours[key], theirs.get(key) or {}, f"{at}[{key}]")
+    return out
+
+
+def test_our_schemas_say_nothing_upstream_does_not(upstream_crds: dict[str, list[Any]]) -> None:
+    """Every field and constraint of our hand-written schemas is upstream's, version by
+    version (the CEL rules are compared by behaviour above, not by text)."""
+    from stubs.emulator.runtime import DEFAULT_CRDS_DIR, load_manifests
+
+    upstream = {d["metadata"]["name"]: d for files in upstream_crds.values()
+                for d in load_manifests(files)}
+    checked, problems = 0, []
+    for doc in load_manifests(sorted(DEFAULT_CRDS_DIR.glob("*.yaml"))):
+        name = doc["metadata"]["name"]
+        for version in doc["spec"]["versions"]:
+            ours = version["schema"]["openAPIV3Schema"]
+            if not ours["properties"]["spec"].get("properties"):
+                continue  # a trimmed schema (spec kept as sent)
+            theirs = next(v for v in upstream[name]["spec"]["versions"]
+                          if v["name"] == version["name"])["schema"]["openAPIV3Schema"]
+            problems += _disagreements({k: v for k, v in ours.items() if k != "properties"},
+                                       theirs, f"{name} {version['name']}")
+            problems += _disagreements(ours["properties"]["spec"],
+                                       theirs["properties"]["spec"],
+                                       f"{name} {version['name']} .spec")
+            checked += 1
+    assert checked >= 9, checked
+    assert not problems, "\n".join(problems)
