@@ -20,6 +20,7 @@ object.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -61,13 +62,20 @@ def _cel_input(value: Any, schema: Schema) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=1)
+def _environment() -> Any:
+    """One CEL environment per process: importing cel-python and building its LALR parser
+    take about 0.75 s of CPU, paid on the first rule only (bench/RESULTS.md)."""
+    import celpy
+
+    return celpy.Environment()
+
+
 @functools.lru_cache(maxsize=1024)
 def _program(rule: str) -> Any:
     """The compiled rule, or None when cel-python cannot compile it (compiled once)."""
-    import celpy  # imported on first use: building its parser takes a moment
-
     try:
-        env = celpy.Environment()
+        env = _environment()
         return env.program(env.compile(rule))
     except Exception as e:
         log.debug("CEL rule not evaluated (%s): %s", e, rule)
@@ -91,6 +99,41 @@ def _holds(rule: str, activation: dict[str, Any]) -> bool:
 
 
 _ABSENT = object()  # no old value at this path: transition rules are not evaluated
+# (rule, value, old value) -> whether it held. cel-python interprets a rule in about a
+# millisecond, and the emulator writes the same specs again and again (controllers
+# re-applying what they own), so a result is remembered; bounded, cleared when full.
+_RESULTS: dict[tuple[str, str], bool] = {}
+_RESULTS_MAX = 8192
+
+
+class _Evaluation:
+    """The rules of one schema node on one value: converted and keyed once, lazily."""
+
+    def __init__(self, value: Any, old: Any, schema: Schema) -> None:
+        self.value, self.old, self.schema = value, old, schema
+        self._key: str | None = None
+        self._activation: dict[str, Any] | None = None
+
+    def holds(self, rule: str) -> bool:
+        if self._key is None:
+            old = None if self.old is _ABSENT else self.old
+            self._key = json.dumps([self.value, old], sort_keys=True, separators=(",", ":"),
+                                   default=str)
+        known = _RESULTS.get((rule, self._key))
+        if known is not None:
+            return known
+        if self._activation is None:
+            import celpy  # imported on first use: building its parser takes a moment
+
+            self._activation = {"self": celpy.json_to_cel(_cel_input(self.value, self.schema))}
+            if self.old is not _ABSENT:
+                self._activation["oldSelf"] = celpy.json_to_cel(
+                    _cel_input(self.old, self.schema))
+        result = _holds(rule, self._activation)
+        if len(_RESULTS) >= _RESULTS_MAX:
+            _RESULTS.clear()
+        _RESULTS[(rule, self._key)] = result
+        return result
 
 
 def check(value: Any, schema: Schema, path: str, type_of: Callable[[Any], str],
@@ -100,21 +143,14 @@ def check(value: Any, schema: Schema, path: str, type_of: Callable[[Any], str],
     rules) run only where it exists, as apiextensions correlates them."""
     specs = schema.get("x-kubernetes-validations") or []
     if specs:
-        import celpy
-
-        activation: dict[str, Any] | None = None
+        evaluation = _Evaluation(value, old, schema)
         for spec in specs:
             rule = spec.get("rule")
             if not isinstance(rule, str):
                 continue
-            transition = "oldSelf" in rule
-            if transition and old is _ABSENT:
+            if "oldSelf" in rule and old is _ABSENT:
                 continue
-            if activation is None:
-                activation = {"self": celpy.json_to_cel(_cel_input(value, schema))}
-            if transition and "oldSelf" not in activation:
-                activation["oldSelf"] = celpy.json_to_cel(_cel_input(old, schema))
-            if _holds(rule, activation):
+            if evaluation.holds(rule):
                 continue
             reason = spec.get("reason") or "FieldValueInvalid"
             text = spec.get("message") or f"failed rule: {rule}"
