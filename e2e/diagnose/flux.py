@@ -5,7 +5,9 @@ ConfigMap/Secret that does not exist, and a kit pinned behind its charts."""
 from __future__ import annotations
 
 import difflib
+import re
 import time
+from collections import Counter
 from typing import Any
 from urllib.parse import urlparse
 
@@ -43,7 +45,24 @@ def failed_releases(sov: Sovereign) -> list[Finding]:
         c = _ready(hr)
         reason = str(c.get("reason"))
         ref = f"{namespace_of(hr)}/{name_of(hr)}"
-        if reason in ("InstallFailed", "UpgradeFailed") and not _rendered(str(
+        refused = APPLY_REFUSED.search(str(c.get("message", "")))
+        if reason in ("InstallFailed", "UpgradeFailed") and refused:
+            # Helm rendered, and the API server refused an object: nothing ran, so no
+            # object carries the cause; the API's answer is it.
+            api_error = refused.group(1)
+            missing_ns = NAMESPACE_NOT_FOUND.search(api_error)
+            target = (hr.get("spec") or {}).get("targetNamespace") or namespace_of(hr)
+            fix = (f"create namespace {missing_ns.group(1)} before the release, or set "
+                   f"spec.install.createNamespace: true on HelmRelease {ref}, or correct "
+                   f"its spec.targetNamespace (now {target})"
+                   if missing_ns else
+                   f"the API server refused an object of the release ({api_error}): fix "
+                   f"that object in the chart or in HelmRelease {ref}'s values")
+            out.append(blocking(
+                "flux.install-failed", subject_of(hr),
+                f"HelmRelease {ref}: {reason}: {c.get('message', '')}", fix,
+                reason=reason, failure="apply", api_error=api_error))
+        elif reason in ("InstallFailed", "UpgradeFailed") and not _rendered(str(
                 c.get("message", ""))):
             # Helm rendered and applied; what it waited for (a Job, a rollout) failed. The
             # Finding on that object is the cause; this one is its consequence.
@@ -67,12 +86,43 @@ def failed_releases(sov: Sovereign) -> list[Finding]:
             out.append(blocking(
                 "flux.artifact-failed", subject_of(hr),
                 f"HelmRelease {ref}: {reason}: {c.get('message', '')}",
-                "the chart cannot be fetched: check the pinned version exists in the "
-                "repository and that the HelmRepository URL is reachable",
-                reason=reason))
+                _artifact_fix(sov, hr, str(c.get("message", ""))), reason=reason))
     return out
 
 
+def _artifact_fix(sov: Sovereign, hr: Obj, message: str) -> str:
+    """What to change when a chart cannot be fetched: a repository URL unlike every other
+    one of the kit (a typo), else a version the repository does not publish."""
+    chart = ((hr.get("spec") or {}).get("chart") or {}).get("spec") or {}
+    src = chart.get("sourceRef") or {}
+    repos = {(namespace_of(r), name_of(r)): r for r in
+             sov.informers(gvr.HELMREPOSITORIES).items()}
+    key = (src.get("namespace") or namespace_of(hr), str(src.get("name", "")))
+    url = str(((repos.get(key) or {}).get("spec") or {}).get("url", ""))
+    others = Counter(str((r.get("spec") or {}).get("url", "")) for k, r in repos.items()
+                     if k != key)
+    if url and len(others) >= 1 and url not in others and sum(others.values()) >= 2:
+        common, count = others.most_common(1)[0]
+        if count * 2 > sum(others.values()):
+            return (f"set the URL of HelmRepository {key[0]}/{key[1]} to {common} (now "
+                    f"{url}; {count} of the other {sum(others.values())} HelmRepositories "
+                    "use it)")
+    pinned = str(chart.get("version", ""))
+    if "not found" in message and url:
+        versions = published_versions(sov, url, str(chart.get("chart", "")))
+        if versions and pinned not in versions:
+            shown = ", ".join(sorted(versions, key=_version_key, reverse=True)[:5])
+            return (f"pin a version of {chart.get('chart')} the repository publishes ({shown})"
+                    f" in spec.chart.spec.version of HelmRelease {namespace_of(hr)}/"
+                    f"{name_of(hr)} (now {pinned})")
+    return ("the chart cannot be fetched: check the pinned version exists in the "
+            "repository and that the HelmRepository URL is reachable")
+
+
+# Helm's kube client, when the API server refuses an object it creates or patches.
+APPLY_REFUSED = re.compile(r"(?:failed to create resource|cannot patch \"[^\"]*\" with kind "
+                           r"\w+): (.*)$", re.S)
+NAMESPACE_NOT_FOUND = re.compile(r'namespaces "([^"]+)" not found')
 RENDER_ERRORS = ("execution error", "parse error", "YAML parse error", "post render",
                  "error converting YAML", "template:")
 

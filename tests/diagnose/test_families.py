@@ -3,9 +3,10 @@ it must name the object to change and what to change in it."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
-from e2e.diagnose import apis, causality, conditions, flux, jobs, net, pods, services
+from e2e.diagnose import apis, causality, conditions, flux, jobs, net, pods, routes, services
 from e2e.kube import gvr
 
 from .fakesov import FakeSov, event, meta, pod
@@ -126,6 +127,21 @@ def test_unschedulable_names_the_selector() -> None:
     [f] = pods.unschedulable(FakeSov().add(p), [p])  # type: ignore[arg-type]
     assert f.code == "pod.unschedulable" and "didn't match" in f.message
     assert "{'gpu': 'true'}" in f.hint and "match a node's labels" in f.hint
+
+
+def test_unschedulable_for_a_claim_names_the_claim() -> None:
+    p = pod("db-1", phase="Pending", conditions=[{
+        "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+        "message": '0/1 nodes are available: persistentvolumeclaim "db-data" not found. '
+                   "preemption: 0/1 nodes are available: 1 Preemption is not helpful for "
+                   "scheduling."}])
+    [f] = pods.unschedulable(FakeSov().add(p), [p])  # type: ignore[arg-type]
+    assert f.hint.startswith("create PersistentVolumeClaim apps/db-data, or correct the "
+                             "claimName in ")
+    p["status"]["conditions"][0]["message"] = (
+        '0/1 nodes are available: persistentvolumeclaim "db-data" is being deleted.')
+    [g] = pods.unschedulable(FakeSov().add(p), [p])  # type: ignore[arg-type]
+    assert g.hint.startswith("wait for PersistentVolumeClaim apps/db-data to go")
 
 
 # ---- services and workloads ---------------------------------------------------------------
@@ -339,6 +355,58 @@ def test_flux_values_missing_object_or_key() -> None:
     assert flux.missing_values_sources(FakeSov().add(hr)) == []  # type: ignore[arg-type]
 
 
+def test_flux_install_refused_by_the_api_names_what_to_change() -> None:
+    hr = helmrelease("bp-grafana", "InstallFailed", "Helm install failed for release "
+                     "monitoring/grafana with chart bp-grafana@1.0.0: failed to create "
+                     'resource: namespaces "monitoring" not found', targetNamespace="monitoring")
+    [f] = flux.failed_releases(FakeSov().add(hr))  # type: ignore[arg-type]
+    assert (f.code, f.evidence["failure"]) == ("flux.install-failed", "apply")
+    assert f.hint == ("create namespace monitoring before the release, or set "
+                      "spec.install.createNamespace: true on HelmRelease flux-system/bp-grafana,"
+                      " or correct its spec.targetNamespace (now monitoring)")
+    hr["status"]["conditions"][0]["message"] = (
+        "Helm upgrade failed for release grafana/grafana with chart bp-grafana@1.0.1: cannot "
+        'patch "grafana" with kind Deployment: Deployment.apps "grafana" is invalid: '
+        "spec.selector: Invalid value: ...: field is immutable")
+    hr["status"]["conditions"][0]["reason"] = "UpgradeFailed"
+    [g] = flux.failed_releases(FakeSov().add(hr))  # type: ignore[arg-type]
+    assert g.hint.startswith('the API server refused an object of the release (Deployment.apps '
+                             '"grafana" is invalid: spec.selector')
+    # A wait that failed is still the objects' story, not the API's.
+    hr["status"]["conditions"][0]["message"] = (
+        "Helm upgrade failed for release grafana/grafana with chart bp-grafana@1.0.1: "
+        "context deadline exceeded")
+    [h] = flux.failed_releases(FakeSov().add(hr))  # type: ignore[arg-type]
+    assert h.evidence["failure"] == "wait"
+
+
+def test_flux_artifact_failed_names_the_odd_repository_url() -> None:
+    def repo(name: str, url: str) -> Obj:
+        return {"kind": "HelmRepository", "metadata": meta(name, "flux-system"),
+                "spec": {"type": "oci", "url": url}}
+
+    chart = {"spec": {"chart": "bp-grafana", "version": "1.0.0",
+                      "sourceRef": {"kind": "HelmRepository", "name": "bp-grafana"}}}
+    hr = helmrelease("bp-grafana", "SourceNotReady", "HelmChart 'flux-system/flux-system-"
+                     "bp-grafana' is not ready: ...: ghcr.io/openova/bp-grafana:1.0.0: not "
+                     "found", chart=chart)
+    good = "oci://ghcr.io/openova-io"
+    sov = FakeSov().add(hr, repo("bp-grafana", "oci://ghcr.io/openova"), repo("bp-a", good),
+                        repo("bp-b", good), repo("bp-c", good))
+    [f] = flux.failed_releases(sov)  # type: ignore[arg-type]
+    assert f.hint == ("set the URL of HelmRepository flux-system/bp-grafana to "
+                      "oci://ghcr.io/openova-io (now oci://ghcr.io/openova; 3 of the other 3 "
+                      "HelmRepositories use it)")
+    # Alone, or among disagreeing repositories, its URL is not singled out.
+    alone = FakeSov().add(hr, repo("bp-grafana", "oci://ghcr.io/openova"),
+                          repo("bp-a", good), repo("bp-b", "oci://quay.io/x"))
+    # The registry publishes nothing under that name (404): no version to propose.
+    alone.http = SimpleNamespace(  # type: ignore[attr-defined]
+        call=lambda *_: SimpleNamespace(status=404, body={}))
+    [g] = flux.failed_releases(alone)  # type: ignore[arg-type]
+    assert "set the URL" not in g.hint
+
+
 def test_condition_false_names_the_reason() -> None:
     sb = {"kind": "Sandbox", "metadata": meta("sb-1", "tenant-a"), "status": {"conditions": [
         {"type": "Ready", "status": "False", "reason": "TokenMintFailed",
@@ -361,3 +429,21 @@ def test_upstream_cause_heads_the_list() -> None:
     assert [f.code for f in found] == ["service.no-endpoints", "pod.configmap-missing"]
     ordered = causality.upstream_first(sov, found)  # type: ignore[arg-type]
     assert [f.code for f in ordered] == ["pod.configmap-missing", "service.no-endpoints"]
+
+
+# ---- routes -------------------------------------------------------------------------------
+
+def test_backend_port_the_service_does_not_expose() -> None:
+    svc = service("web", {"app": "web"})
+    svc["spec"]["ports"][0]["name"] = "http"
+    wrong = route("web")
+    wrong["spec"]["rules"][0]["backendRefs"][0]["port"] = 8080
+    [f] = routes.route_findings(FakeSov().add(svc, wrong))  # type: ignore[arg-type]
+    assert f.code == "route.backend-port-missing" and f.subject is not None
+    assert (f.subject.kind, f.subject.name) == ("HTTPRoute", "web-route")
+    assert "port 8080 of Service apps/web, which exposes no such port (it has: 80/http)" in \
+        f.message
+    assert f.hint.startswith("set the backendRef port of HTTPRoute apps/web-route to a port "
+                             "of Service apps/web (80/http), or add port 8080")
+    # The same route on the Service's port: nothing to say.
+    assert routes.route_findings(FakeSov().add(svc, route("web"))) == []  # type: ignore[arg-type]

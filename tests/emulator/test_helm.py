@@ -297,6 +297,52 @@ def test_missing_chart_version_is_a_source_failure() -> None:
     run(body)
 
 
+def test_only_the_platforms_upstream_repository_holds_its_charts() -> None:
+    async def body(em: Emulator) -> None:
+        add_release(em, "bp-grafana", "bp-grafana", "1.0.0", "grafana",
+                    url="oci://ghcr.io/openova")
+        add_release(em, "bp-gitea", "bp-gitea", "1.1.2", "gitea", url="oci://ghcr.example/x")
+        await until(em, HR, lambda: all(cond(hr_get(em, n), "Ready").get("reason") ==
+                                        "SourceNotReady" for n in ("bp-grafana", "bp-gitea")))
+        assert cond(hr_get(em, "bp-grafana"), "Ready")["message"].endswith(
+            "'oci://ghcr.io/openova/bp-grafana:1.0.0': failed to perform \"FetchReference\" on "
+            "source: ghcr.io/openova/bp-grafana:1.0.0: not found")
+        assert cond(hr_get(em, "bp-gitea"), "Ready")["message"].endswith(
+            'Get "https://ghcr.example/v2/x/bp-gitea/manifests/1.1.2": dial tcp: lookup '
+            "ghcr.example: no such host")
+
+    run(body)
+
+
+def test_a_missing_target_namespace_until_create_namespace() -> None:
+    async def body(em: Emulator) -> None:
+        add_release(em, "bp-grafana", "bp-grafana", "1.0.0", "grafana")
+        hr = hr_get(em, "bp-grafana")
+        assert hr is not None
+        em.store.delete(rt(em, HR), "flux-system", "bp-grafana")
+        hr["spec"]["targetNamespace"] = "monitoring"
+        for k in ("resourceVersion", "uid", "creationTimestamp", "generation"):
+            hr["metadata"].pop(k, None)
+        hr.pop("status", None)
+        em.store.create(rt(em, HR), "flux-system", hr)
+        await until(em, HR, lambda: cond(hr_get(em, "bp-grafana"), "Ready").get("reason") ==
+                    "InstallFailed")
+        assert cond(hr_get(em, "bp-grafana"), "Ready")["message"] == (
+            "Helm install failed for release monitoring/grafana with chart bp-grafana@1.0.0: "
+            'failed to create resource: namespaces "monitoring" not found')
+        # install.createNamespace: Helm creates it (labelled name=<namespace>) and installs.
+        live = hr_get(em, "bp-grafana")
+        assert live is not None
+        live["spec"]["install"]["createNamespace"] = True
+        live["metadata"].pop("resourceVersion")
+        em.store.replace(rt(em, HR), "flux-system", "bp-grafana", live)
+        await until(em, HR, lambda: ready(em, "bp-grafana"))
+        ns = em.store.get(rt(em, ("", "v1", "namespaces")), None, "monitoring")
+        assert ns["metadata"]["labels"]["name"] == "monitoring"
+
+    run(body)
+
+
 def test_upgrade_on_pin_change_and_prune() -> None:
     async def body(em: Emulator) -> None:
         add_release(em, "bp-guacamole", "bp-guacamole", "0.1.22", "catalyst-system")

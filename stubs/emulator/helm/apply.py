@@ -140,8 +140,10 @@ def apply_release(store: Store, resolved: Sequence[Resolved], *, release: str,
             meta.pop("resourceVersion", None)
             store.replace(item.rt, ns, item.ref.name, obj)
         except ApiError as e:
-            verb = "create" if live is None else "update"
-            raise ApplyError(f"failed to {verb} resource: {e.message}") from None
+            # Helm's kube client wording (pkg/kube/client.go): a create, or a patch.
+            raise ApplyError(f"failed to create resource: {e.message}" if live is None else
+                             f'cannot patch "{item.ref.name}" with kind {item.ref.kind}: '
+                             f"{e.message}") from None
     current = [r.ref for r in resolved]
     prune(store, [ref for ref in previous if ref not in set(current)])
     return current

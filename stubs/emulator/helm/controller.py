@@ -343,6 +343,8 @@ class HelmController(Controller):
             raise _Failed(backoff) from None
         rel.version += 1
         rel.name = release
+        if action == "install" and (spec.get("install") or {}).get("createNamespace"):
+            self._create_namespace(target_ns)
         try:
             rel.inventory = apply_release(
                 self.store, resolve(self.store, manifests, target_ns), release=release,
@@ -397,6 +399,16 @@ class HelmController(Controller):
         return self._stored_failure(hr, status, rel, pending.action, pending.chart,
                                     pending.config_digest,
                                     problem or "context deadline exceeded", recorded=False)
+
+    def _create_namespace(self, name: str) -> None:
+        """`install.createNamespace`: Helm's install creates the target namespace when it is
+        missing, labelled `name: <namespace>` (pkg/action/install.go)."""
+        rt = self.store.registry.get("", "v1", "namespaces")
+        assert rt is not None
+        if self.store.try_get(rt, None, name) is None:
+            self.store.create(rt, None, {"apiVersion": "v1", "kind": "Namespace",
+                                         "metadata": {"name": name,
+                                                      "labels": {"name": name}}})
 
     # ---- outcomes ------------------------------------------------------------------------
     def _stored_failure(self, hr: dict[str, Any], status: dict[str, Any], rel: _Release,

@@ -1,7 +1,10 @@
 """Pull a chart version for a HelmRepository URL, as source-controller does for `type: oci`.
 
-- A host outside the Sovereign's FQDN (oci://ghcr.io/openova-io) is the upstream registry:
-  the chart index directory.
+- Outside the Sovereign's FQDN there is one registry, the upstream the platform publishes
+  to (oci://ghcr.io/openova-io): the chart index directory. Another repository path on
+  ghcr.io does not hold the platform's charts (`...: not found`; what ghcr.io answers for
+  a package that does not exist, not found or denied, is not confirmed here), and any
+  other host does not resolve (`dial tcp: lookup <host>: no such host`).
 - A host under the FQDN (Harbor, after cutover step 06 rewrites the repositories) is pulled
   over HTTP through the Sovereign's gateway, with that Host header: the OCI distribution
   calls `GET /v2/<repo>/<chart>/tags/list`, `.../manifests/<version>` and
@@ -25,6 +28,8 @@ import httpx
 from .charts import CHART_LAYER_MEDIA_TYPE, Chart, ChartIndex, chart_from_package
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+# Where the platform publishes its charts (the bootstrap-kit's HelmRepository URL).
+UPSTREAM_HOST, UPSTREAM_REPO = "ghcr.io", "openova-io"
 
 
 class ChartPullError(Exception):
@@ -49,7 +54,12 @@ class ChartSource:
         name = f"{repo}/{chart}" if repo else chart
         ref = f"oci://{host}/{name}:{version}"
         if not self.is_sovereign_host(host):
-            found = self.index.get(chart, version)
+            if host != UPSTREAM_HOST:
+                raise ChartPullError(
+                    f'failed to get \'{ref}\': failed to perform "FetchReference" on source: '
+                    f'Get "https://{host}/v2/{name}/manifests/{version}": dial tcp: lookup '
+                    f"{host}: no such host")
+            found = self.index.get(chart, version) if repo == UPSTREAM_REPO else None
             if found is None:
                 raise ChartPullError(_not_found(ref, host, name, version))
             return found
