@@ -263,3 +263,58 @@ def _names(api: RawApi, ns: str) -> Any:
         answer = api.post(path, body)
         out.append(_generated(answer, body["metadata"].get("generateName")))
     return out
+
+
+def _refused_or_status(answer: Answer) -> list[Any]:
+    return _invalid(answer) if answer.status >= 300 else [answer.status]
+
+
+@case("update-422-immutable")
+def _immutable(api: RawApi, ns: str) -> Any:
+    """Updates of fields a built-in kind keeps: workload selectors, StatefulSet spec, Job
+    template and completions, Service clusterIP, immutable ConfigMap/Secret data, Secret
+    type; and updates that may pass (scale, labels, a Service PUT without its clusterIP)."""
+    core, apps = f"/api/v1/namespaces/{ns}", f"/apis/apps/v1/namespaces/{ns}"
+    jobs = f"/apis/batch/v1/namespaces/{ns}/jobs"
+    more = {"spec": {"selector": {"matchLabels": {"app": "d", "tier": "x"}}}}
+    dep = deployment("d")
+    dep["spec"]["template"]["metadata"]["labels"]["tier"] = "x"
+    sts = {**dep, "kind": "StatefulSet"}
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
+           "spec": {"template": {"spec": {"restartPolicy": "Never",
+                                          "containers": [{"name": "c", "image": "x"}]}}}}
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+           "spec": {"ports": [{"port": 80}]}}
+    sealed = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "sealed"},
+              "data": {"a": "1"}, "immutable": True}
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "sec"},
+              "stringData": {"a": "1"}, "immutable": True}
+    for path, body in ((f"{apps}/deployments", dep), (f"{apps}/statefulsets", sts),
+                       (jobs, job), (f"{core}/services", svc), (cms(ns), sealed),
+                       (f"{core}/secrets", secret)):
+        created = api.post(path, body)
+        assert created.status == 201, created.body
+    patches = [
+        (f"{apps}/deployments/d", more), (f"{apps}/statefulsets/d", more),
+        (f"{apps}/statefulsets/d", {"spec": {"serviceName": "other"}}),
+        (f"{apps}/statefulsets/d", {"spec": {"replicas": 2}}),
+        (f"{jobs}/j", {"spec": {"completions": 3}}),
+        (f"{core}/services/s", {"spec": {"clusterIP": "10.0.0.99"}}),
+        (f"{cms(ns)}/sealed", {"data": {"a": "2"}}),
+        (f"{cms(ns)}/sealed", {"immutable": False}),
+        (f"{cms(ns)}/sealed", {"metadata": {"labels": {"x": "y"}}}),
+        (f"{core}/secrets/sec", {"data": {"a": "Mg=="}}),
+        (f"{core}/secrets/sec", {"type": "example.com/other"}),
+    ]
+    out: list[Any] = [_refused_or_status(api.patch(path, body, MERGE))
+                      for path, body in patches]
+    template = _invalid(api.patch(f"{jobs}/j", {"spec": {"template": {"spec": {
+        "containers": [{"name": "c", "image": "y"}]}}}}, MERGE))
+    # The real message shows the template as a Go struct dump (docs/DESIGN.md): not compared.
+    out.append([template[:4], [c[:2] for c in template[4]] if len(template) > 4 else None])
+    stored = api.get(f"{core}/services/s").body
+    put = {**svc, "metadata": {"name": "s", "labels": {"x": "y"}}}
+    answer = api.put(f"{core}/services/s", put)
+    out.append([answer.status, (answer.body.get("spec") or {}).get("clusterIP")
+                == stored["spec"]["clusterIP"]])
+    return out

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from . import builtin_validation, crdvalidation, errors, fieldmanager, names
+from . import builtin_validation, crdvalidation, errors, fieldmanager, immutability, names
 from .builtin_defaults import builtin_defaults
 from .defaults import apply_defaults, storage_schema
 from .fieldtypes import TypeNode, builtin_root, crd_root
@@ -211,7 +211,8 @@ class Store:
                   creating: bool = False, old: Obj | None = None) -> None:
         """422 Invalid when a new object's name breaks its kind's rule (names.py), a custom
         resource its CRD's structural schema, or a built-in object the rules of
-        builtin_validation.py; the name's causes come first, as ValidateObjectMeta's."""
+        builtin_validation.py (and, on an update, immutability.py); the name's causes come
+        first, as ValidateObjectMeta's."""
         causes = names.causes(rt.key, obj["metadata"]) if creating else []
         schema = self._crd_schemas.get(rt.key)
         if schema:
@@ -219,6 +220,8 @@ class Store:
                                              old=old)
         elif subresource != "status":
             causes += builtin_validation.validate(rt.key, rt.kind, obj)
+            if old is not None:
+                causes += immutability.causes(rt.key, old, obj)
         if causes:
             raise errors.invalid_causes(rt.kind, obj["metadata"].get("name", ""), causes,
                                         group=rt.group)
@@ -397,6 +400,7 @@ class Store:
                     meta[keep] = old["metadata"][keep]
                 else:
                     meta.pop(keep, None)
+            immutability.keep_allocated(rt.key, old, new)
             self._defaults(rt, new)
             self._validate(rt, new, old=old)
             old_finalizers = old["metadata"].get("finalizers") or []
