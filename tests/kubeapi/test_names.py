@@ -28,8 +28,9 @@ def test_a_generated_name_keeps_a_58_character_prefix() -> None:
 
 def test_an_invalid_name_is_422_with_the_field_cause(core: client.CoreV1Api, ns: str) -> None:
     with pytest.raises(client.ApiException) as e:
-        core.create_namespaced_config_map(ns, {"metadata": {"generateName": "Bad-"}})
-    body = json.loads(e.value.body)
+        core.create_namespaced_config_map(
+            ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(generate_name="Bad-")))
+    body = json.loads(e.value.body or "{}")
     assert (e.value.status, body["reason"]) == (422, "Invalid")
     fields = [c["field"] for c in body["details"]["causes"]]
     assert fields == ["metadata.generateName", "metadata.name"]

@@ -48,13 +48,14 @@ def oracle_raw(oracle: OracleServer) -> RawApi:
     return RawApi.from_kubeconfig(oracle.kubeconfig())
 
 
-def install_crds(api: RawApi) -> dict[str, list[str]]:
-    """Install every shipped CRD (for real) and wait for Established; per file, the
-    rejections (empty when all accepted)."""
+def install_crds(api: RawApi, files: list[Path] | None = None) -> dict[str, list[str]]:
+    """Install the CRDs of `files` (default: every shipped CRD) for real and wait for
+    Established; per file, the rejections (empty when all accepted)."""
     discovery = Discovery(api)
     out: dict[str, list[str]] = {}
-    for f in sorted(DEFAULT_CRDS_DIR.glob("*.y*ml")):
-        problems = out.setdefault(str(f.relative_to(REPO_ROOT)), [])
+    for f in files if files is not None else sorted(DEFAULT_CRDS_DIR.glob("*.y*ml")):
+        label = str(f.relative_to(REPO_ROOT)) if f.is_relative_to(REPO_ROOT) else f.name
+        problems = out.setdefault(label, [])
         for doc in load_manifests([f]):
             answer = apply(api, discovery, doc, dry_run=False)
             if answer.status >= 300:
@@ -91,18 +92,8 @@ def upstream_oracle(oracle: OracleServer, upstream_crds: dict[str, list[Path]]
     CRDs installed; and the CRDs it refused or never Established."""
     with OracleServer() as server:
         api = RawApi.from_kubeconfig(server.kubeconfig())
-        discovery = Discovery(api)
-        problems: list[str] = []
-        for path in (p for files in upstream_crds.values() for p in files):
-            for doc in load_manifests([path]):
-                answer = apply(api, discovery, doc, dry_run=False)
-                if answer.status >= 300:
-                    problems.append(f"{path.name}: {message(answer)}")
-                    continue
-                got = wait_established(api, doc["metadata"]["name"])
-                conds = {c["type"]: c.get("status") for c in
-                         ((got.body or {}).get("status") or {}).get("conditions") or []}
-                if conds.get("Established") != "True":
-                    problems.append(f"{path.name}: not Established")
+        files = [p for paths in upstream_crds.values() for p in paths]
+        problems = [f"{name}: {problem}" for name, found in install_crds(api, files).items()
+                    for problem in found]
         yield api, problems
         api.close()

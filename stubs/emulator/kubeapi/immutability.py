@@ -79,8 +79,8 @@ def keep_allocated(key: tuple[str, str], old: Obj, new: Obj) -> None:
 
 def causes(key: tuple[str, str], old: Obj, new: Obj) -> list[Cause]:
     """The 422 causes of an update of a built-in object that changes what may not change."""
-    old_spec = old.get("spec") if isinstance(old.get("spec"), dict) else {}
-    spec = new.get("spec") if isinstance(new.get("spec"), dict) else {}
+    old_spec: Obj = old["spec"] if isinstance(old.get("spec"), dict) else {}
+    spec: Obj = new["spec"] if isinstance(new.get("spec"), dict) else {}
     out: list[Cause] = []
     if key in _SELECTOR_KEYS and spec.get("selector") != old_spec.get("selector"):
         out.append(_immutable("spec.selector", _selector_json(spec.get("selector"))))
