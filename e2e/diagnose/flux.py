@@ -293,3 +293,31 @@ def missing_values_sources(sov: Sovereign) -> list[Finding]:
                 f"{_ready(hr).get('reason', '')}: {_ready(hr).get('message', '')}", fix,
                 release=f"{ns}/{name}", key=key))
     return out
+
+
+SUSPENDABLE = (gvr.HELMRELEASES, gvr.HELMREPOSITORIES, gvr.KUSTOMIZATIONS, gvr.GITREPOSITORIES)
+
+
+def suspended(sov: Sovereign) -> list[Finding]:
+    """flux.suspended: a Flux object with `spec.suspend: true` is never reconciled (its
+    controller skips it), so whatever waits on it waits forever; the status it shows, if
+    any, is from before the suspension."""
+    out: list[Finding] = []
+    for kind in SUSPENDABLE:
+        try:
+            objs = sov.informers(kind).items()
+        except E2EError:
+            continue  # the kind is not served: another rule's business
+        for obj in objs:
+            if (obj.get("spec") or {}).get("suspend") is not True:
+                continue
+            ns, name = namespace_of(obj), name_of(obj)
+            what = str(obj.get("kind") or kind.kind)
+            out.append(blocking(
+                "flux.suspended", subject_of(obj),
+                f"{what} {ns}/{name} is suspended (spec.suspend: true): Flux does not "
+                "reconcile it, so it never becomes Ready and what depends on it waits",
+                f"resume it (flux resume {what.lower()} -n {ns} {name}) and remove "
+                "spec.suspend from the kit, or take it out of the kit if it is not wanted",
+                suspend="true"))
+    return out

@@ -8,6 +8,7 @@ from the route's status.
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -77,8 +78,7 @@ def route_findings(sov: Sovereign) -> list[Finding]:
                     "route.not-accepted", subject_of(route),
                     f"HTTPRoute {rref} is not accepted by Gateway {ns}/{name}: "
                     f"{accepted.get('reason')}: {accepted.get('message', '')}",
-                    "make the route fit a listener of the Gateway (hostname, namespace, "
-                    "sectionName/port) or fix the Gateway's listeners",
+                    _not_accepted_fix(sov, route, ns, name, str(accepted.get("reason", ""))),
                     reason=str(accepted.get("reason", ""))))
             resolved = cond(status, "ResolvedRefs")
             if resolved and resolved.get("status") == "False":
@@ -103,6 +103,21 @@ def route_findings(sov: Sovereign) -> list[Finding]:
                 elif b.get("kind", "Service") == "Service" and key in services:
                     out.extend(_backend_port_missing(route, b, services[key]))
     return out
+
+
+def _not_accepted_fix(sov: Sovereign, route: Obj, gw_ns: str, gw_name: str,
+                      reason: str) -> str:
+    if reason == "NotAllowedByListeners":
+        gw = sov.informers(gvr.GATEWAYS).get(gw_name, gw_ns) or {}
+        origins = sorted({str(((ls.get("allowedRoutes") or {}).get("namespaces") or {})
+                              .get("from", "Same"))
+                          for ls in (gw.get("spec") or {}).get("listeners") or []})
+        return (f"Gateway {gw_ns}/{gw_name}'s listeners admit routes from namespaces: "
+                f"{', '.join(origins) or 'Same'} (of the Gateway); set their "
+                f"allowedRoutes.namespaces to admit namespace {namespace_of(route)} (from: "
+                "All, or a Selector matching it), or parent the route on a Gateway that does")
+    return ("make the route fit a listener of the Gateway (hostname, namespace, "
+            "sectionName/port) or fix the Gateway's listeners")
 
 
 def _backend_port_missing(route: Obj, ref: Obj, service: Obj) -> list[Finding]:
@@ -212,8 +227,15 @@ def registry_hosts(sov: Sovereign, candidates: list[str]) -> list[str]:
 def unrouted_hosts(sov: Sovereign) -> list[Finding]:
     out: list[Finding] = []
     patterns = served_hosts(sov)
+    routes = sov.informers(gvr.HTTPROUTES).items()
     for host, places in sorted(configured_hosts(sov).items()):
         if any(_host_matches(p, host) for p in patterns):
+            continue
+        routed = {subject_of(r) for r in routes if any(
+            _host_matches(p, host) for p in (r.get("spec") or {}).get("hostnames") or [])}
+        if routed:
+            # A route publishes the host but is not accepted: why is the cause, not the URL.
+            out.extend(f for f in route_findings(sov) if f.subject in routed and f not in out)
             continue
         url, where = places[0]
         others = len(places) - 1
@@ -242,8 +264,23 @@ def findings_for_host(sov: Sovereign, host: str) -> list[Finding]:
             mine.append(subject_of(route))
     found = [f for f in route_findings(sov) if f.subject in mine]
     if not found and not host_is_served(sov, host):
+        near = _near_miss(sov, host)
         found.append(blocking(
             "route.host-unrouted", subject("Host", host),
-            f"no accepted HTTPRoute serves {host}: the platform's clients cannot reach it",
-            f"publish {host} with an HTTPRoute on the Sovereign's Gateway"))
+            f"no accepted HTTPRoute serves {host}: the platform's clients cannot reach it"
+            + (f"; HTTPRoute {near[0]} publishes {near[1]!a}, which is close"
+               if near else ""),
+            f"correct the hostname of HTTPRoute {near[0]} to {host} (now {near[1]!a})"
+            if near else f"publish {host} with an HTTPRoute on the Sovereign's Gateway",
+            **({"near_route": near[0], "near_hostname": near[1]} if near else {})))
     return found
+
+
+def _near_miss(sov: Sovereign, host: str) -> tuple[str, str] | None:
+    """The route hostname closest to `host` (a typo, a look-alike letter), if any is close."""
+    names = {}
+    for route in sov.informers(gvr.HTTPROUTES).items():
+        for h in (route.get("spec") or {}).get("hostnames") or []:
+            names.setdefault(str(h), f"{namespace_of(route)}/{name_of(route)}")
+    close = difflib.get_close_matches(host, list(names), n=1, cutoff=0.85)
+    return (names[close[0]], close[0]) if close else None

@@ -7,7 +7,7 @@ stall window (see the provider's Attachment.stall_after).
 
 from __future__ import annotations
 
-from ..diagnose import apis, attribution, conditions, flux, jobs, pods, routes, services
+from ..diagnose import apis, attribution, conditions, flux, gateways, jobs, pods, routes, services
 from ..kube import gvr
 from ..kube.gvr import GVR
 from ..report.model import Finding, Severity
@@ -35,9 +35,14 @@ def _flux(ctx: StepContext) -> list[Finding]:
     return found + flux.chart_pin_lag(ctx.sov)
 
 
+def _gateway(ctx: StepContext) -> list[Finding]:
+    return gateways.unclaimed_classes(ctx.sov) + gateways.listener_findings(ctx.sov)
+
+
 def _kit_references(ctx: StepContext) -> list[Finding]:
     """What the kit's HelmReleases name that does not exist (a dependency, a values source)."""
-    return flux.missing_dependencies(ctx.sov) + flux.missing_values_sources(ctx.sov)
+    return flux.missing_dependencies(ctx.sov) + flux.missing_values_sources(ctx.sov) + \
+        flux.suspended(ctx.sov)
 
 
 def served(*kinds: GVR) -> Diagnoser:
@@ -92,7 +97,7 @@ STEPS: tuple[Step, ...] = (
          timeout=10 * MIN, stall_after=5 * MIN, watches=(gvr.DAEMONSETS, gvr.PODS)),
     Step(3, "gateway-programmed", "GatewayClass accepted, the Gateway programmed",
          cluster.gateway_programmed, needs=(2,), timeout=10 * MIN, stall_after=5 * MIN,
-         watches=(gvr.GATEWAYCLASSES, gvr.GATEWAYS)),
+         watches=(gvr.GATEWAYCLASSES, gvr.GATEWAYS), diagnosers=(_gateway,)),
     Step(4, "bootstrap-kit-applied", "Flux sources and every HelmRelease of the kit exist",
          kit.kit_applied, needs=(1,), timeout=10 * MIN, stall_after=5 * MIN,
          watches=(gvr.HELMRELEASES, gvr.HELMREPOSITORIES), diagnosers=(_kit_references,)),

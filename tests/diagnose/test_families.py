@@ -6,7 +6,18 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from e2e.diagnose import apis, causality, conditions, flux, jobs, net, pods, routes, services
+from e2e.diagnose import (
+    apis,
+    causality,
+    conditions,
+    flux,
+    gateways,
+    jobs,
+    net,
+    pods,
+    routes,
+    services,
+)
 from e2e.kube import gvr
 
 from .fakesov import FakeSov, event, meta, pod
@@ -447,3 +458,108 @@ def test_backend_port_the_service_does_not_expose() -> None:
                              "of Service apps/web (80/http), or add port 8080")
     # The same route on the Service's port: nothing to say.
     assert routes.route_findings(FakeSov().add(svc, route("web"))) == []  # type: ignore[arg-type]
+
+
+def gateway(listener_conditions: list[Obj], cert: str = "wildcard-tsl") -> Obj:
+    return {"kind": "Gateway", "metadata": meta("gw", "kube-system"),
+            "spec": {"listeners": [
+                {"name": "http", "port": 80, "protocol": "HTTP"},
+                {"name": "https", "port": 443, "protocol": "HTTPS",
+                 "tls": {"certificateRefs": [{"kind": "Secret", "name": cert}]}}]},
+            "status": {"conditions": [{"type": "Programmed", "status": "True"}],
+                       "listeners": [
+                           {"name": "http", "conditions": [
+                               {"type": "Programmed", "status": "True"}]},
+                           {"name": "https", "conditions": listener_conditions}]}}
+
+
+def test_gateway_listener_with_a_missing_certificate_names_the_closest_secret() -> None:
+    refused = [{"type": "ResolvedRefs", "status": "False", "reason": "InvalidCertificateRef",
+                "message": "Invalid CertificateRef"},
+               {"type": "Programmed", "status": "False", "reason": "Invalid"}]
+    tls = {"kind": "Secret", "metadata": meta("wildcard-tls", "kube-system"),
+           "type": "kubernetes.io/tls", "data": {"tls.crt": "x", "tls.key": "y"}}
+    [f] = gateways.listener_findings(FakeSov().add(gateway(refused), tls))  # type: ignore[arg-type]
+    assert (f.code, str(f.subject)) == ("gateway.listener-invalid", "Gateway/kube-system/gw")
+    assert f.message.startswith("listener https (port 443, HTTPS) of Gateway kube-system/gw is "
+                                "ResolvedRefs=False InvalidCertificateRef")
+    assert f.hint == ("create TLS Secret kube-system/wildcard-tsl, or correct the "
+                      "certificateRefs of listener https of Gateway kube-system/gw (did you "
+                      "mean wildcard-tls?)")
+    # The Secret exists but holds no key pair.
+    empty = {**tls, "metadata": meta("wildcard-tsl", "kube-system"), "data": {}}
+    [g] = gateways.listener_findings(FakeSov().add(gateway(refused), empty))  # type: ignore[arg-type]
+    assert g.hint.startswith("Secret kube-system/wildcard-tsl lacks a PEM tls.crt and tls.key")
+    # Listeners still being programmed are not refused.
+    pending = [{"type": "Programmed", "status": "False", "reason": "Pending"}]
+    assert gateways.listener_findings(FakeSov().add(gateway(pending))) == []  # type: ignore[arg-type]
+
+
+def test_a_configured_host_whose_route_is_refused_blames_the_route() -> None:
+    gw = {"kind": "Gateway", "metadata": meta("gw", "kube-system"),
+          "spec": {"listeners": [{"name": "http", "allowedRoutes": {"namespaces": {
+              "from": "Same"}}}]}}
+    r = route("gitea")
+    r["spec"].update(hostnames=["gitea.sovereign.test"],
+                     parentRefs=[{"name": "gw", "namespace": "kube-system"}])
+    r["status"] = {"parents": [{"parentRef": {"name": "gw", "namespace": "kube-system"},
+                                "conditions": [{"type": "Accepted", "status": "False",
+                                                "reason": "NotAllowedByListeners",
+                                                "message": "namespace restrictions"}]}]}
+    app = deployment("gitea", env=[{"name": "ROOT_URL", "value": "https://gitea.sovereign.test/"}])
+    svc = service("gitea", {"app": "gitea"})
+    found = routes.unrouted_hosts(FakeSov().add(gw, r, app, svc))  # type: ignore[arg-type]
+    assert [f.code for f in found] == ["route.not-accepted"]
+    assert found[0].hint.startswith("Gateway kube-system/gw's listeners admit routes from "
+                                    "namespaces: Same (of the Gateway); set their "
+                                    "allowedRoutes.namespaces to admit namespace apps")
+
+
+def test_a_gateway_class_cilium_never_answers_names_the_switch() -> None:
+    waiting = {"kind": "GatewayClass", "metadata": meta("cilium", None),
+               "spec": {"controllerName": "io.cilium/gateway-controller"},
+               "status": {"conditions": [{"type": "Accepted", "status": "Unknown",
+                                          "reason": "Pending",
+                                          "message": "Waiting for controller"}]}}
+    config = {"kind": "ConfigMap", "metadata": meta(
+        "cilium-config", "kube-system", labels={"helm.toolkit.fluxcd.io/name": "bp-cilium",
+                                                "helm.toolkit.fluxcd.io/namespace": "flux-system"}),
+        "data": {"kube-proxy-replacement": "true"}}
+    [f] = gateways.unclaimed_classes(FakeSov().add(waiting, config))  # type: ignore[arg-type]
+    assert (f.code, f.severity.value) == ("gateway.controller-off", "BLOCKING")
+    assert "cilium-config has no enable-gateway-api" in f.message
+    assert f.hint.startswith("set gatewayAPI.enabled: true in the Cilium chart's values "
+                             "(HelmRelease flux-system/bp-cilium)")
+    # Switched on: the operator is starting; without Cilium at all: only a warning.
+    config["data"]["enable-gateway-api"] = "true"
+    assert gateways.unclaimed_classes(FakeSov().add(waiting, config)) == []  # type: ignore[arg-type]
+    [w] = gateways.unclaimed_classes(FakeSov().add(waiting))  # type: ignore[arg-type]
+    assert w.severity.value == "WARNING"
+    # Accepted by its controller: nothing to say.
+    waiting["status"]["conditions"][0].update(status="True", reason="Accepted")
+    assert gateways.unclaimed_classes(FakeSov().add(waiting, config)) == []  # type: ignore[arg-type]
+
+
+def test_a_suspended_flux_object_is_named_with_the_resume_command() -> None:
+    hr = {"kind": "HelmRelease", "metadata": meta("bp-grafana", "flux-system"),
+          "spec": {"suspend": True}, "status": {}}
+    repo = {"kind": "GitRepository", "metadata": meta("kit", "flux-system"),
+            "spec": {"suspend": False}}
+    [f] = flux.suspended(FakeSov().add(hr, repo))  # type: ignore[arg-type]
+    assert (f.code, str(f.subject)) == ("flux.suspended", "HelmRelease/flux-system/bp-grafana")
+    assert f.hint.startswith("resume it (flux resume helmrelease -n flux-system bp-grafana)")
+    hr["spec"]["suspend"] = False
+    assert flux.suspended(FakeSov().add(hr, repo)) == []  # type: ignore[arg-type]
+
+
+def test_an_unrouted_host_names_the_route_with_a_near_miss_hostname() -> None:
+    typo = route("gitea")
+    typo["spec"]["hostnames"] = ["gite\u0430.sovereign.test"]  # a Cyrillic a
+    [f] = routes.findings_for_host(FakeSov().add(typo), "gitea.sovereign.test")  # type: ignore[arg-type]
+    assert f.code == "route.host-unrouted"
+    assert f.hint == ("correct the hostname of HTTPRoute apps/gitea-route to "
+                      "gitea.sovereign.test (now 'gite\\u0430.sovereign.test')")
+    far = route("grafana")
+    far["spec"]["hostnames"] = ["grafana.sovereign.test"]
+    [g] = routes.findings_for_host(FakeSov().add(far), "gitea.sovereign.test")  # type: ignore[arg-type]
+    assert g.hint == "publish gitea.sovereign.test with an HTTPRoute on the Sovereign's Gateway"

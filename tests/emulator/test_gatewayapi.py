@@ -22,6 +22,9 @@ def sovereign(version: str) -> Iterator[Cluster]:
     with cluster([GatewayAPIController()], cilium_version=version) as c:
         for ns in ("kube-system", "apps", "backend"):
             c.namespace(ns)
+        # What Cilium's chart renders with gatewayAPI.enabled: the operator's switch.
+        c.create("ConfigMap", {"metadata": {"name": "cilium-config", "namespace": "kube-system"},
+                               "data": {"enable-gateway-api": "true"}})
         c.create("Secret", {"metadata": {"name": "wildcard-tls", "namespace": "kube-system"},
                             "type": "kubernetes.io/tls", "data": {"tls.crt": PEM, "tls.key": KEY}})
         c.create("GatewayClass", {"metadata": {"name": "cilium"},
@@ -93,6 +96,29 @@ def test_class_and_gateway_status(c: Cluster) -> None:
         "Programmed": "True", "Accepted": "True", "ResolvedRefs": "True"}
     assert https["supportedKinds"] == [{"group": "gateway.networking.k8s.io",
                                         "kind": "HTTPRoute"}]
+
+
+def test_nothing_is_reconciled_until_cilium_config_enables_gateway_api() -> None:
+    """cilium-operator starts its Gateway API controllers only with enable-gateway-api."""
+    with cluster([GatewayAPIController()], cilium_version="1.16.5") as c:
+        c.namespace("kube-system")
+        c.create("ConfigMap", {"metadata": {"name": "cilium-config", "namespace": "kube-system"},
+                               "data": {"kube-proxy-replacement": "true"}})
+        c.create("GatewayClass", {"metadata": {"name": "cilium"},
+                                  "spec": {"controllerName": CONTROLLER}})
+        with pytest.raises(AssertionError):
+            c.wait("GatewayClass", None, lambda o: (condition(o, "Accepted") or {}).get(
+                "status") == "True", name="cilium", timeout=1.0)
+        # Only the API's default status ("Waiting for controller"), nothing from Cilium.
+        untouched = c.get("GatewayClass", None, "cilium")
+        assert untouched is not None and "supportedFeatures" not in untouched.get("status", {})
+        cm = c.get("ConfigMap", "kube-system", "cilium-config")
+        assert cm is not None
+        cm["data"]["enable-gateway-api"] = "true"
+        cm["metadata"].pop("resourceVersion")
+        c.call(c.store.replace, c.rt("ConfigMap"), "kube-system", "cilium-config", cm)
+        c.wait("GatewayClass", None, lambda o: (condition(o, "Accepted") or {}).get("status")
+               == "True", name="cilium")
 
 
 def test_accepted_route_counts_as_attached(c: Cluster) -> None:

@@ -51,6 +51,16 @@ def gateway_programmed(ctx: StepContext) -> Progress:
         return Progress.waiting(f"waiting for Gateway {GATEWAY_NS}/{GATEWAY_NAME}")
     cond = condition(gw, "Programmed") or {}
     addresses = [a.get("value") for a in (gw.get("status") or {}).get("addresses") or []]
+    # Each listener has its own status: HTTPS can be dead while the Gateway is Programmed.
+    unprogrammed = [
+        f"{ls.get('name')} ({c.get('reason', '')})" for ls in
+        (gw.get("status") or {}).get("listeners") or []
+        for c in ls.get("conditions") or []
+        if c.get("type") == "Programmed" and c.get("status") != "True"]
+    if cond.get("status") == "True" and addresses and unprogrammed:
+        return Progress.waiting(f"Gateway {GATEWAY_NS}/{GATEWAY_NAME} Programmed, but not "
+                                f"its listener(s) {', '.join(unprogrammed)}",
+                                f"listeners:{sorted(unprogrammed)}")
     if cond.get("status") == "True" and addresses:
         return Progress.done(f"Gateway {GATEWAY_NS}/{GATEWAY_NAME} Programmed at "
                              f"{', '.join(str(a) for a in addresses)}")

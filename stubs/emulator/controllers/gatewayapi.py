@@ -11,6 +11,11 @@ dedicated HTTPRoute reconciler writes an entry for every parentRef, so a missing
 gives Accepted=False/InvalidHTTPRoute; from 1.18 route status is written by the Gateway
 reconciler only for existing Gateways of a Cilium class, so a missing parent gets no entry.
 
+Like Cilium's operator, it runs its Gateway API controllers only when its configuration
+(ConfigMap kube-system/cilium-config, rendered by Cilium's chart) says
+`enable-gateway-api: "true"`: before Cilium is installed, or with the chart's
+`gatewayAPI.enabled` off, no class is accepted and no Gateway gets a status.
+
 Everything is recomputed on any change of the inputs (classes, Gateways, routes, Services,
 ReferenceGrants, Namespaces, Secrets); unchanged status keeps its lastTransitionTime so
 the writes are no-ops.
@@ -41,6 +46,7 @@ Obj = dict[str, Any]
 CONTROLLER_NAME = "io.cilium/gateway-controller"
 GATEWAY_ADDRESS = "127.0.0.1"  # the emulator's gateway proxy binds loopback
 ALL: Key = ("all", "", "")
+CILIUM_CONFIG = ("kube-system", "cilium-config")
 SUPPORTED_FEATURES = ("Gateway", "GatewayPort8080", "GatewayStaticAddresses", "GRPCRoute",
                       "HTTPRoute", "HTTPRouteDestinationPortMatching",
                       "HTTPRouteHostRewrite", "HTTPRouteMethodMatching",
@@ -104,7 +110,7 @@ class GatewayAPIController(Controller):
 
     def watches(self) -> Iterable[ResourceType]:
         out = [self.rt("", "v1", "services"), self.rt("", "v1", "namespaces"),
-               self.rt("", "v1", "secrets")]
+               self.rt("", "v1", "secrets"), self.rt("", "v1", "configmaps")]
         for plural, version in (("gatewayclasses", "v1"), ("gateways", "v1"),
                                 ("httproutes", "v1"), ("referencegrants", "v1beta1")):
             rt = self.gw_rt(plural, version)
@@ -124,13 +130,24 @@ class GatewayAPIController(Controller):
         return out
 
     def keys_for(self, event: WatchEvent) -> Iterable[Key]:
+        meta = event.obj["metadata"]
+        if event.obj.get("kind") == "ConfigMap" and (meta.get("namespace"), meta.get("name")) \
+                != CILIUM_CONFIG:
+            return
         yield ALL
+
+    def enabled(self) -> bool:
+        """The operator's `enable-gateway-api`, read from its ConfigMap."""
+        config = self.store.try_get(self.rt("", "v1", "configmaps"), *CILIUM_CONFIG)
+        return ((config or {}).get("data") or {}).get("enable-gateway-api") == "true"
 
     def _list(self, plural: str, version: str = "v1") -> list[Obj]:
         rt = self.gw_rt(plural, version)
         return self.store.list(rt)[0] if rt else []
 
     async def reconcile(self, key: Key) -> float | None:
+        if not self.enabled():
+            return None
         classes = {c["metadata"]["name"]: c for c in self._list("gatewayclasses")}
         ours = {n for n, c in classes.items()
                 if (c.get("spec") or {}).get("controllerName") == CONTROLLER_NAME}
