@@ -149,7 +149,8 @@ def seed_cluster(w: World) -> None:
                  {"metadata": {"name": name}, "spec": spec})
     w.create("helm.toolkit.fluxcd.io", "v2", "helmreleases", "flux-system", {
         "metadata": {"name": "bp-gitea"},
-        "spec": {"chart": {"spec": {"chart": "bp-gitea", "version": "1.2.0",
+        "spec": {"interval": "10m",
+                 "chart": {"spec": {"chart": "bp-gitea", "version": "1.2.0",
                                     "sourceRef": {"kind": "HelmRepository",
                                                   "name": "openova"}}}}})
 

@@ -100,7 +100,8 @@ def test_status_replace_on_namespaced_sandbox(custom: client.CustomObjectsApi, n
 
 def test_custom_object_errors(custom: client.CustomObjectsApi, ns: str) -> None:
     body = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
-            "metadata": {"name": "dup"}, "spec": {}}
+            "metadata": {"name": "dup"}, "spec": {"interval": "1m", "chartRef": {
+                "kind": "OCIRepository", "name": "app"}}}
     custom.create_namespaced_custom_object("helm.toolkit.fluxcd.io", "v2", ns, "helmreleases",
                                            body)
     with pytest.raises(client.ApiException) as e:

@@ -135,7 +135,8 @@ def test_server_side_apply_requires_field_manager(core: client.CoreV1Api, ns: st
 def test_server_side_apply_custom_object(custom: client.CustomObjectsApi, ns: str) -> None:
     body = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
             "metadata": {"name": "gitea", "namespace": ns},
-            "spec": {"interval": "1m", "chart": {"spec": {"chart": "gitea"}}}}
+            "spec": {"interval": "1m", "chart": {"spec": {
+                "chart": "gitea", "sourceRef": {"kind": "HelmRepository", "name": "r"}}}}}
     # An apply that creates answers 201, which CustomObjectsApi does not deserialize.
     custom.patch_namespaced_custom_object(
         "helm.toolkit.fluxcd.io", "v2", ns, "helmreleases", "gitea", body,
@@ -147,7 +148,9 @@ def test_server_side_apply_custom_object(custom: client.CustomObjectsApi, ns: st
     hr = custom.patch_namespaced_custom_object(
         "helm.toolkit.fluxcd.io", "v2", ns, "helmreleases", "gitea", body,
         field_manager="flux", _content_type="application/apply-patch+yaml")
-    assert hr["spec"]["chart"]["spec"] == {"chart": "gitea", "version": "10.1.0"}
+    assert hr["spec"]["chart"]["spec"] == {  # with the CRD's default reconcileStrategy
+        "chart": "gitea", "version": "10.1.0", "reconcileStrategy": "ChartVersion",
+        "sourceRef": {"kind": "HelmRepository", "name": "r"}}
     assert hr["metadata"]["generation"] == 2
 
 

@@ -92,3 +92,24 @@ def test_builtin_kinds_are_validated(apps: client.AppsV1Api, core: client.CoreV1
         core.create_namespaced_config_map(ns, {"metadata": {"name": "c"},
                                                "data": {"bad key": "x"}})
     assert _causes(e.value) == [("data[bad key]", "FieldValueInvalid")]
+
+
+def test_an_update_may_not_change_what_is_immutable(core: client.CoreV1Api,
+                                                    ns: str) -> None:
+    """An immutable ConfigMap keeps its data; a Service keeps its clusterIP, also through a
+    replace that leaves it out (the real server's wording: tests/oracle/cases_validation.py
+    `update-422-immutable`)."""
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "sealed"},
+                                           "data": {"a": "1"}, "immutable": True})
+    with pytest.raises(client.ApiException) as e:
+        core.patch_namespaced_config_map("sealed", ns, {"data": {"a": "2"}})
+    assert _causes(e.value) == [("data", "FieldValueForbidden")]
+    svc = core.create_namespaced_service(ns, {"metadata": {"name": "s"},
+                                              "spec": {"ports": [{"port": 80}]}})
+    replaced = core.replace_namespaced_service("s", ns, {
+        "metadata": {"name": "s", "resourceVersion": svc.metadata.resource_version},
+        "spec": {"ports": [{"port": 80}]}})
+    assert replaced.spec.cluster_ip == svc.spec.cluster_ip
+    with pytest.raises(client.ApiException) as e:
+        core.patch_namespaced_service("s", ns, {"spec": {"clusterIP": "10.0.0.99"}})
+    assert _causes(e.value) == [("spec.clusterIPs[0]", "FieldValueInvalid")]

@@ -17,6 +17,7 @@ import pytest
 from e2e.oracle import OracleServer, OracleUnavailable
 from e2e.oracle.apply import Discovery, apply, message, wait_established
 from e2e.oracle.rawapi import RawApi
+from e2e.oracle.upstream_crds import find_upstream_crds, upstream_crd_files
 from stubs.emulator.runtime import DEFAULT_CRDS_DIR, REPO_ROOT, load_manifests
 
 
@@ -47,13 +48,14 @@ def oracle_raw(oracle: OracleServer) -> RawApi:
     return RawApi.from_kubeconfig(oracle.kubeconfig())
 
 
-def install_crds(api: RawApi) -> dict[str, list[str]]:
-    """Install every shipped CRD (for real) and wait for Established; per file, the
-    rejections (empty when all accepted)."""
+def install_crds(api: RawApi, files: list[Path] | None = None) -> dict[str, list[str]]:
+    """Install the CRDs of `files` (default: every shipped CRD) for real and wait for
+    Established; per file, the rejections (empty when all accepted)."""
     discovery = Discovery(api)
     out: dict[str, list[str]] = {}
-    for f in sorted(DEFAULT_CRDS_DIR.glob("*.y*ml")):
-        problems = out.setdefault(str(f.relative_to(REPO_ROOT)), [])
+    for f in files if files is not None else sorted(DEFAULT_CRDS_DIR.glob("*.y*ml")):
+        label = str(f.relative_to(REPO_ROOT)) if f.is_relative_to(REPO_ROOT) else f.name
+        problems = out.setdefault(label, [])
         for doc in load_manifests([f]):
             answer = apply(api, discovery, doc, dry_run=False)
             if answer.status >= 300:
@@ -71,3 +73,27 @@ def install_crds(api: RawApi) -> dict[str, list[str]]:
 @pytest.fixture(scope="session")
 def crds_installed(oracle_raw: RawApi) -> dict[str, list[str]]:
     return install_crds(oracle_raw)
+
+
+@pytest.fixture(scope="session")
+def upstream_crds() -> dict[str, list[Path]]:
+    try:
+        root = find_upstream_crds()
+    except OracleUnavailable as e:
+        _unavailable(str(e))
+        raise AssertionError("unreachable") from e
+    return upstream_crd_files(root)
+
+
+@pytest.fixture(scope="session")
+def upstream_oracle(oracle: OracleServer, upstream_crds: dict[str, list[Path]]
+                    ) -> Iterator[tuple[RawApi, list[str]]]:
+    """A second real API server (the session's has the emulator's CRDs) with the upstream
+    CRDs installed; and the CRDs it refused or never Established."""
+    with OracleServer() as server:
+        api = RawApi.from_kubeconfig(server.kubeconfig())
+        files = [p for paths in upstream_crds.values() for p in paths]
+        problems = [f"{name}: {problem}" for name, found in install_crds(api, files).items()
+                    for problem in found]
+        yield api, problems
+        api.close()

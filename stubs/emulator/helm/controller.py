@@ -241,6 +241,8 @@ class HelmController(Controller):
         chart_spec = ((hr.get("spec") or {}).get("chart") or {}).get("spec") or {}
         chart_name = str(chart_spec.get("chart", ""))
         version = str(chart_spec.get("version") or "")
+        if version == "*":  # the CRD's default: any version, so the newest
+            version = ""
         repo_ns, repo_name, _ = _source_ref(hr)
         hc_name = f"{hr['metadata']['namespace']}-{hr['metadata']['name']}"
         status["helmChart"] = f"{repo_ns}/{hc_name}"

@@ -12,7 +12,7 @@ type; Services: type, ports required (unless ExternalName or headless), port and
 targetPort ranges, protocols, names required when several and unique.
 Not covered (the real server checks them): everything else, e.g. probes, resources,
 volumes' sources, affinity, security contexts, Service IPs, immutable fields on update.
-`metadata.name` is checked by the request layer.
+`metadata.name` and `generateName` are checked by names.py.
 """
 
 from __future__ import annotations
@@ -21,18 +21,15 @@ import json
 import re
 from typing import Any
 
+from .names import LABEL_MSG as DNS1123_LABEL_MSG
+from .names import LABEL_RE, SUBDOMAIN_RE
+
 Cause = dict[str, str]
 
-_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _NAME_PART_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_VALUE_RE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _CONFIG_KEY_RE = re.compile(r"^[-._a-zA-Z0-9]+$")
 
-DNS1123_LABEL_MSG = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-    "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
-    "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
 _NAME_PART_MSG = (
     "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and "
     "end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex "
@@ -89,7 +86,7 @@ def _labels(labels: Any, field: str, out: _Causes) -> None:
             out.invalid(field, key, _NAME_PART_MSG)
         elif len(name) > 63:
             out.invalid(field, key, "name part must be no more than 63 characters")
-        if prefix and (len(prefix) > 253 or not _SUBDOMAIN_RE.match(prefix)):
+        if prefix and (len(prefix) > 253 or not SUBDOMAIN_RE.match(prefix)):
             out.invalid(field, key, "prefix part a lowercase RFC 1123 subdomain must consist "
                         "of lower case alphanumeric characters, '-' or '.', and must start "
                         "and end with an alphanumeric character (e.g. 'example.com', regex "
@@ -120,7 +117,7 @@ def _containers(spec: dict[str, Any], field: str, out: _Causes) -> None:
             name = c.get("name")
             if not name:
                 out.required(f"{at}.name")
-            elif not _LABEL_RE.match(name) or len(name) > 63:
+            elif not LABEL_RE.match(name) or len(name) > 63:
                 out.invalid(f"{at}.name", name, DNS1123_LABEL_MSG)
             elif name in seen:
                 out.duplicate(f"{at}.name", name)

@@ -8,7 +8,9 @@ minLength/maxLength, minItems/maxItems, and duplicate items of `map`/`set` lists
 violation is one cause of a 422 Invalid, worded as kube-apiserver v1.34 words it
 (observed on the oracle; tests/oracle/cases_validation.py pins it).
 
-The CEL rules of `x-kubernetes-validations` are evaluated by celrules.py. Not done:
+The CEL rules of `x-kubernetes-validations` are evaluated by celrules.py, unless a cause of
+a blocking kind came first (wrong type, unsupported value, required, too long, too many:
+as apiextensions, which then adds one cause saying so). Not done:
 `format`, `min/maxProperties`, `uniqueItems`, `allOf/anyOf/oneOf/not` (docs/DESIGN.md).
 """
 
@@ -128,7 +130,9 @@ class _Validator:
     def _enum(self, value: Any, schema: Schema, path: str) -> None:
         enum = schema.get("enum")
         if isinstance(enum, list) and value not in enum:
-            supported = ", ".join(_go(v) for v in enum)
+            # Each supported value is quoted, numbers too ("301"), as kube-openapi lists them.
+            supported = ", ".join(json.dumps(v if isinstance(v, str) else _go(v),
+                                             ensure_ascii=False) for v in enum)
             self.add("FieldValueNotSupported", path,
                      f"Unsupported value: {_go(value)}: supported values: {supported}")
 
@@ -222,8 +226,16 @@ def _matches(pattern: str, value: str) -> bool:
         return True  # a pattern Python cannot read is not held against the object
 
 
-def validate(obj: dict[str, Any], schema: Schema, *, status_only: bool = False) -> list[Cause]:
-    """The causes of a 422 for `obj` (empty when valid). A /status write checks status."""
+# The causes after which apiextensions does not run the CEL rules (its hasBlockingErr):
+# a rule could not make sense of a value of the wrong type or shape.
+_BLOCKING = frozenset({"FieldValueNotSupported", "FieldValueRequired", "FieldValueTooLong",
+                       "FieldValueTooMany", "FieldValueTypeInvalid"})
+
+
+def validate(obj: dict[str, Any], schema: Schema, *, status_only: bool = False,
+             old: dict[str, Any] | None = None) -> list[Cause]:
+    """The causes of a 422 for `obj` (empty when valid). A /status write checks status.
+    `old` is the stored object on an update (for CEL transition rules)."""
     validator = _Validator("status" if status_only else "")
     props = schema.get("properties") or {}
     for name, value in obj.items():
@@ -236,13 +248,17 @@ def validate(obj: dict[str, Any], schema: Schema, *, status_only: bool = False) 
         for name in schema.get("required") or []:
             if name not in obj and name not in _ROOT_KEEP:
                 validator.add("FieldValueRequired", name, "Required value")
-    if celrules.has_rules(schema) and validator.causes:
-        # As apiextensions: CEL runs only on an object that passed the schema checks.
+    if not celrules.has_rules(schema):
+        return validator.causes
+    if any(c["reason"] in _BLOCKING for c in validator.causes):
         validator.add("FieldValueInvalid", "<nil>", "Invalid value: null: some validation "
                       "rules were not checked because the object was invalid; correct the "
                       "existing errors to complete validation")
-    elif celrules.has_rules(schema):  # its own pass, after the schema checks
-        for name, value in obj.items():
-            if name in props and name not in _ROOT_KEEP and status_only == (name == "status"):
+        return validator.causes
+    for name, value in obj.items():  # its own pass, after the schema checks
+        if name in props and name not in _ROOT_KEEP and status_only == (name == "status"):
+            if old is not None and name in old:
+                celrules.check(value, props[name], name, _type_of, validator.add, old[name])
+            else:
                 celrules.check(value, props[name], name, _type_of, validator.add)
     return validator.causes

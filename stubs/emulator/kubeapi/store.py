@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from . import builtin_validation, crdvalidation, errors, fieldmanager
+from . import builtin_validation, crdvalidation, errors, fieldmanager, immutability, names
 from .builtin_defaults import builtin_defaults
 from .defaults import apply_defaults, storage_schema
 from .fieldtypes import TypeNode, builtin_root, crd_root
@@ -207,16 +207,21 @@ class Store:
         if err is not None:
             raise err
 
-    def _validate(self, rt: ResourceType, obj: Obj, subresource: str | None = None) -> None:
-        """422 Invalid when a custom resource breaks its CRD's structural schema, or a
-        built-in object the rules of builtin_validation.py."""
+    def _validate(self, rt: ResourceType, obj: Obj, subresource: str | None = None, *,
+                  creating: bool = False, old: Obj | None = None) -> None:
+        """422 Invalid when a new object's name breaks its kind's rule (names.py), a custom
+        resource its CRD's structural schema, or a built-in object the rules of
+        builtin_validation.py (and, on an update, immutability.py); the name's causes come
+        first, as ValidateObjectMeta's."""
+        causes = names.causes(rt.key, obj["metadata"]) if creating else []
         schema = self._crd_schemas.get(rt.key)
         if schema:
-            causes = crdvalidation.validate(obj, schema, status_only=subresource == "status")
+            causes += crdvalidation.validate(obj, schema, status_only=subresource == "status",
+                                             old=old)
         elif subresource != "status":
-            causes = builtin_validation.validate(rt.key, rt.kind, obj)
-        else:
-            return
+            causes += builtin_validation.validate(rt.key, rt.kind, obj)
+            if old is not None:
+                causes += immutability.causes(rt.key, old, obj)
         if causes:
             raise errors.invalid_causes(rt.kind, obj["metadata"].get("name", ""), causes,
                                         group=rt.group)
@@ -306,7 +311,7 @@ class Store:
         display_name = str(meta.get("name") or meta.get("generateName") or "")
         if not meta.get("name"):
             if meta.get("generateName"):
-                meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
+                meta["name"] = names.generate(meta["generateName"])
             else:
                 raise errors.invalid(rt.kind, "", "metadata.name",
                                      "Required value: name or generateName is required")
@@ -334,7 +339,7 @@ class Store:
         if rt.key in self._crd_schemas and rt.has_status:
             obj.pop("status", None)  # a create cannot set the status of a custom resource
         self._defaults(rt, obj)
-        self._validate(rt, obj)
+        self._validate(rt, obj, creating=True)
         obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
         self._admit(rt, ns, obj, display_name)
         if managed is not None:
@@ -380,7 +385,7 @@ class Store:
             schema = self._crd_schemas.get(rt.key)
             if schema:
                 crdvalidation.prune(new, schema)
-            self._validate(rt, new, "status")
+            self._validate(rt, new, "status", old=old)
         else:
             if rt.has_status:
                 if "status" in old:
@@ -395,8 +400,9 @@ class Store:
                     meta[keep] = old["metadata"][keep]
                 else:
                     meta.pop(keep, None)
+            immutability.keep_allocated(rt.key, old, new)
             self._defaults(rt, new)
-            self._validate(rt, new)
+            self._validate(rt, new, old=old)
             old_finalizers = old["metadata"].get("finalizers") or []
             if old["metadata"].get("deletionTimestamp") and any(
                     f not in old_finalizers for f in meta.get("finalizers") or []):
