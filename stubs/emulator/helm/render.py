@@ -255,12 +255,13 @@ def render_chart(chart: Chart, values: Mapping[str, Any], *, release_name: str,
         except HelmFail as e:
             line, col = _location(e, name, source)
             raise RenderError(f"execution error at ({name}:{line}:{col}): {e}") from None
-        except Exception as e:  # an undefined value, a bad call: Go's exec error, wrapped
+        except Exception as e:  # a field of nil, a bad call: Go's exec error
             line, col = _location(e, name, source)
             expr = _expression(source, line, col)
-            # Helm's cleanupExecError rewrites Go's `template: f:L:C: executing ...` form.
-            raise RenderError(f'execution error at ({name}:{line}:{col}): executing '
-                              f'"{name}" at <{expr}>: {e}') from None
+            # Helm 3.16's cleanupExecError rewrites only `required`/`fail` messages; any
+            # other exec error comes out as Go's text/template wrote it.
+            raise RenderError(f'template: {name}:{line}:{col}: executing "{name}" at '
+                              f'<{expr}>: {e}') from None
         try:
             docs = list(yaml.safe_load_all(text))
         except yaml.YAMLError as e:
