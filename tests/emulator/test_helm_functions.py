@@ -44,7 +44,8 @@ def test_default_uses_sprigs_empty() -> None:
     # function_list "default": Numeric 0, "", [], {}, false and nil are empty -> DEFAULT.
     # The case: `replicas: 0 | default 1` renders 1 in Helm (Jinja's keeps 0).
     assert render("  r: {{ values.replicas | default(1) }}\n", {"replicas": 0}) == {"r": 1}
-    for given in (0, 0.0, "", [], {}, False, None):
+    empties: tuple[Any, ...] = (0, 0.0, "", [], {}, False, None)
+    for given in empties:
         assert render("  v: {{ values.x | default('foo') }}\n", {"x": given}) == {"v": "foo"}
     assert render("  v: {{ values.missing | default('foo') }}\n") == {"v": "foo"}
     # functions_and_pipelines: `default "tea"` keeps a set value ("coffee").

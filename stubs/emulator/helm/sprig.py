@@ -24,8 +24,8 @@ import json
 import math
 import re
 import unicodedata
-from decimal import Decimal
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import jinja2
