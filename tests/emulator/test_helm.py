@@ -197,10 +197,12 @@ def test_required_image_pins_guard_the_sandbox_chart() -> None:
 
 
 def test_undefined_values_and_versions_render_as_helm_does() -> None:
-    # Helm wraps Go's exec error: `execution error at (<file>:L:C): executing "<file>" ...`
-    with pytest.raises(RenderError, match=r'^execution error at \(bp-grafana/templates/'
-                                          r'deployment\.yaml:\d+:\d+\): executing '
-                                          r'"bp-grafana/templates/deployment'):
+    # Helm 3.16 leaves Go's exec error as it is (cleanupExecError rewrites only
+    # required/fail): `template: <file>:L:C: executing "<file>" at <...>: <msg>`.
+    with pytest.raises(RenderError, match=r'^template: bp-grafana/templates/deployment\.yaml'
+                                          r':\d+:\d+: executing "bp-grafana/templates/'
+                                          r'deployment\.yaml" at <values\.grafana\.replicas>'
+                                          r': nil pointer evaluating interface \{\}\.replicas$'):
         render("bp-grafana", "1.0.0", {"grafana": None})
     steps29 = render("bp-self-sovereign-cutover", "0.1.29")
     steps30 = render("bp-self-sovereign-cutover", "0.1.30")

@@ -485,10 +485,26 @@ class HelmController(Controller):
 
     # ---- store helpers -------------------------------------------------------------------
     def _lookup(self, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any]:
+        """Helm's lookup (pkg/engine/lookup_func.go): the object, `{}` when absent, the
+        list when `name` is empty (all namespaces when `namespace` is too); an API group
+        version the server does not serve is an error, an unknown kind in a served one a
+        404 that Helm turns into `{}`."""
         rt = self.store.registry.by_kind(api_version, kind)
         if rt is None:
+            group, _, version = api_version.rpartition("/")
+            if not self.store.registry.in_group_version(group, version):
+                raise LookupError(f"unable to get apiresource from unstructured: {group}/"
+                                  f"{version}, Kind={kind}: the server could not find the "
+                                  f"requested resource")
             return {}
-        return self.store.try_get(rt, namespace or None, name) or {}
+        ns = namespace if rt.namespaced and namespace else None
+        if name:
+            if rt.namespaced and ns is None:
+                return {}  # a namespaced name asked cluster-wide: the server's 404
+            return self.store.try_get(rt, ns, name) or {}
+        items, rv = self.store.list(rt, ns)
+        return {"apiVersion": api_version, "kind": f"{kind}List",
+                "metadata": {"resourceVersion": str(rv)}, "items": items}
 
     def _write_status(self, hr: dict[str, Any], status: dict[str, Any]) -> None:
         if cond.same(hr.get("status") or {}, status):

@@ -2,12 +2,22 @@
 
 Template context: `values` (chart values.yaml deep-merged with the release values),
 `release` (name, namespace, service, isInstall, isUpgrade, revision), `chart` (name,
-version, appVersion). Functions (as globals and, where Helm pipes them, filters):
-`required(msg, v)`, `fail(msg)`, `lookup(apiVersion, kind, namespace, name)` (the live
-object, or an empty mapping as Helm returns), `randAlphaNum(n)`, `b64enc`, `b64dec`,
-`toYaml`, `fromYaml`, `toJson`, `nindent`, `indent` (all lines, as Sprig's), `quote`; the
-chart's `templates/_helpers.tpl` macros are available as `h.<name>(...)`. Undefined names
-raise (StrictUndefined).
+version, appVersion), and `root` (the whole context, Helm's `$`).
+
+Helm's semantics, not Jinja's (sprig.py holds the functions, each as Helm v3.16 and Sprig
+v3.3 define it): `default`, `empty`, `required`, `fail`, `quote`, `toYaml`, `toJson`,
+`indent`, `nindent`, `tpl(text, root)`, `lookup(apiVersion, kind, namespace, name)`,
+`randAlphaNum(n)`, `b64enc`, `b64dec`, `fromYaml`. As globals they take Helm's argument
+order (`default(1, x)` is `default 1 x`); as filters the piped value comes first, as
+Helm's pipeline passes it last (`x | default(1)` is `x | default 1`, so `0 | default(1)`
+is 1). Jinja's own `default`/`d` filters are replaced, so a chart cannot fall into
+Jinja's semantics (`0 | default(1)` keeping 0, `default(x, true)`) by accident. A
+missing value is Go's nil (Helm renders with `missingkey=zero`): it prints as nothing,
+is false, and a field of it fails with Go's `nil pointer evaluating interface {}.<f>`.
+`lookup` answers the live object, an empty map when it is absent, a `<Kind>List` when
+the name is empty, and always an empty map under `helm template` (render_chart's
+`lookup=None`). The chart's `templates/_helpers.tpl` macros are available as
+`h.<name>(...)`.
 
 Errors come out as Helm prints them (HELM v3.16 pkg/engine/engine.go):
 - `required`/`fail`: `execution error at (<chart>/templates/<file>:<line>:<col>): <msg>`;
@@ -25,7 +35,6 @@ Files whose name starts with `_` are helpers (importable, never rendered themsel
 from __future__ import annotations
 
 import base64
-import json
 import posixpath
 import re
 import secrets
@@ -38,7 +47,9 @@ from typing import Any
 import jinja2
 import yaml
 
+from . import sprig
 from .charts import Chart
+from .sprig import HelmFail
 
 Lookup = Callable[[str, str, str, str], Mapping[str, Any]]
 _ALNUM = string.ascii_letters + string.digits
@@ -49,48 +60,10 @@ class RenderError(Exception):
     """A chart failed to render; str() is the message in Helm's shape."""
 
 
-class HelmFail(Exception):
-    """Raised by `required` and `fail` inside a template."""
-
-
 @dataclass(frozen=True)
 class Manifest:
     template: str  # "<chart>/templates/<file>"
     obj: dict[str, Any]
-
-
-def _required(msg: str, value: Any = None) -> Any:
-    # Undefined first: StrictUndefined raises on any comparison.
-    if isinstance(value, jinja2.Undefined) or value is None or value == "":
-        raise HelmFail(msg)
-    return value
-
-
-def _fail(msg: str) -> str:
-    raise HelmFail(msg)
-
-
-def _to_yaml(value: Any) -> str:
-    if value is None or isinstance(value, jinja2.Undefined):
-        return "null"
-    return yaml.safe_dump(value, default_flow_style=False, sort_keys=False).rstrip("\n")
-
-
-def _from_yaml(text: Any) -> Any:
-    return yaml.safe_load(str(text))
-
-
-def _nindent(text: Any, width: int) -> str:
-    pad = " " * width
-    return "\n" + "\n".join(pad + line if line else line for line in str(text).split("\n"))
-
-
-def _indent(text: Any, width: int) -> str:
-    return _nindent(text, width)[1:]
-
-
-def _quote(value: Any) -> str:
-    return json.dumps("" if value is None else str(value))
 
 
 def _b64enc(value: Any) -> str:
@@ -105,16 +78,94 @@ def _rand_alnum(n: int) -> str:
     return "".join(secrets.choice(_ALNUM) for _ in range(int(n)))
 
 
+def _print(value: Any) -> Any:
+    """What `{{ x }}` writes, as Go's text/template prints it: true (not True), 2 for a
+    whole float, map[a:1] and [a b] for collections, nothing for a missing value."""
+    if sprig.is_nil(value):
+        return ""
+    return value if isinstance(value, str) else sprig.go_value(value)
+
+
+def _from_yaml(text: Any) -> Any:
+    return yaml.safe_load(str(text))
+
+
+class HelmExecError(Exception):
+    """A function that returns a Go error (`tpl`, `lookup`): str() is the text Go's
+    text/template puts after `executing "<file>" at <...>: `."""
+
+
+class HelmNil(jinja2.Undefined):
+    """A missing value: Helm renders with `missingkey=zero`, so it is Go's nil: prints
+    as nothing, is false, is empty for `default`/`empty`, missing for `required`."""
+
+
 class _ChartEnvironment(jinja2.Environment):
-    """Resolves `{% import "_helpers.tpl" %}` relative to the importing template."""
+    """Resolves `{% import "_helpers.tpl" %}` relative to the importing template, and
+    fails a field of nil as Go does (`.Values.a.b` when `a` is unset or null)."""
 
     def join_path(self, template: str, parent: str) -> str:
         if "/" in template:
             return template
         return posixpath.join(posixpath.dirname(parent), template)
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if sprig.is_nil(obj):
+            raise HelmExecError(f"nil pointer evaluating interface {{}}.{attribute}")
+        return super().getattr(obj, attribute)
 
-def _environment(chart: Chart, lookup: Lookup) -> _ChartEnvironment:
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if sprig.is_nil(obj):
+            raise HelmExecError(f"nil pointer evaluating interface {{}}.{argument}")
+        return super().getitem(obj, argument)
+
+
+# tpl's inner template is named after the engine's root template, as Helm 3.16 does
+# (`t.New(parent.Name())` with parent "gotpl"), so its errors read `template: gotpl:1:...`.
+_TPL_NAME = "gotpl"
+
+
+def _tpl_function(env: _ChartEnvironment) -> Callable[[Any, Any], str]:
+    def tpl(text: Any, context: Any) -> str:
+        if not isinstance(text, str):
+            raise TypeError(f"wrong type for value; expected string; got "
+                            f"{type(text).__name__}")
+        if not isinstance(context, Mapping):
+            # Jinja has no `.`: the context's keys become the template's names.
+            raise HelmExecError("error calling tpl: the context must be a mapping such as "
+                                "`root` (Jinja has no `.`)")
+        try:
+            template = env.from_string(text)
+        except jinja2.TemplateSyntaxError as e:
+            raise HelmExecError(f"error calling tpl: cannot parse template "
+                                f"{sprig.go_quote(text)}: template: {_TPL_NAME}:{e.lineno}: "
+                                f"{e.message}") from None
+        try:
+            return template.render(dict(context))
+        except HelmFail:
+            raise  # `required`/`fail` inside tpl: Helm reports them at the tpl call
+        except Exception as e:
+            line, col = _location(e, "<template>", text)
+            expr = _expression(text, line, col)
+            raise HelmExecError(f"error calling tpl: error during tpl function execution for "
+                                f"{sprig.go_quote(text)}: template: {_TPL_NAME}:{line}:{col}: "
+                                f'executing "{_TPL_NAME}" at <{expr}>: {e}') from None
+    return tpl
+
+
+def _lookup_function(lookup: Lookup | None) -> Callable[[str, str, str, str], dict[str, Any]]:
+    def call(api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any]:
+        if lookup is None:  # `helm template` and client-side dry-run: no cluster, empty map
+            return {}
+        try:
+            return dict(lookup(api_version, kind, namespace, name) or {})
+        except LookupError as e:
+            raise HelmExecError(f"error calling lookup: {e.args[0] if e.args else e}") \
+                from None
+    return call
+
+
+def _environment(chart: Chart, lookup: Lookup | None) -> _ChartEnvironment:
     sources = {f"{chart.name}/{path}": text for path, text in chart.templates.items()}
 
     def load(name: str) -> tuple[str, str, Callable[[], bool]] | None:
@@ -122,20 +173,30 @@ def _environment(chart: Chart, lookup: Lookup) -> _ChartEnvironment:
             return None
         return sources[name], name, lambda: True
 
-    env = _ChartEnvironment(loader=jinja2.FunctionLoader(load),
-                            undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                            trim_blocks=True, lstrip_blocks=True, autoescape=False)
-    funcs: dict[str, Any] = {
-        "required": _required, "fail": _fail, "toYaml": _to_yaml, "toJson": json.dumps,
-        "b64enc": _b64enc, "b64dec": _b64dec, "randAlphaNum": _rand_alnum,
-        "quote": _quote, "nindent": _nindent, "fromYaml": _from_yaml,
-        "lookup": lambda api_version, kind, namespace, name: dict(
-            lookup(api_version, kind, namespace, name) or {}),
-    }
-    env.globals.update(funcs)
-    env.filters.update({"toYaml": _to_yaml, "toJson": json.dumps, "b64enc": _b64enc,
-                        "b64dec": _b64dec, "quote": _quote, "nindent": _nindent,
-                        "indent": _indent, "fromYaml": _from_yaml})
+    env = _ChartEnvironment(loader=jinja2.FunctionLoader(load), undefined=HelmNil,
+                            finalize=_print, keep_trailing_newline=True, trim_blocks=True,
+                            lstrip_blocks=True, autoescape=False)
+    # Globals take Helm's argument order (`default(1, x)` is `default 1 x`); filters get
+    # the piped value first, as Helm's pipeline passes it last (`x | default(1)`).
+    env.globals.update({
+        "default": sprig.default, "empty": sprig.empty, "required": sprig.required,
+        "fail": sprig.fail, "quote": sprig.quote, "toYaml": sprig.to_yaml,
+        "toJson": sprig.to_json, "indent": sprig.indent, "nindent": sprig.nindent,
+        "fromYaml": _from_yaml, "b64enc": _b64enc, "b64dec": _b64dec,
+        "randAlphaNum": _rand_alnum, "tpl": _tpl_function(env),
+        "lookup": _lookup_function(lookup),
+    })
+    # Jinja's own `default`/`d` keep 0, "" and false (and take a boolean second argument):
+    # replaced, so a chart cannot fall into Jinja's semantics by accident.
+    env.filters.pop("d", None)
+    env.filters.update({
+        "default": sprig.default_filter, "empty": sprig.empty,
+        "required": lambda value, msg: sprig.required(msg, value),
+        "quote": sprig.quote, "toYaml": sprig.to_yaml, "toJson": sprig.to_json,
+        "indent": lambda text, n: sprig.indent(n, text),
+        "nindent": lambda text, n: sprig.nindent(n, text),
+        "fromYaml": _from_yaml, "b64enc": _b64enc, "b64dec": _b64dec,
+    })
     helpers = f"{chart.name}/templates/_helpers.tpl"
     if helpers in sources:
         # The chart's named helpers, callable from every template as `h.<macro>(...)`.
@@ -165,11 +226,14 @@ def _expression(source: str, line: int, col: int) -> str:
 
 
 def render_chart(chart: Chart, values: Mapping[str, Any], *, release_name: str,
-                 namespace: str, lookup: Lookup, is_upgrade: bool = False,
+                 namespace: str, lookup: Lookup | None, is_upgrade: bool = False,
                  revision: int = 1) -> list[Manifest]:
-    """Render every non-helper template; raise RenderError in Helm's shape."""
+    """Render every non-helper template; raise RenderError in Helm's shape.
+
+    `lookup=None` renders as `helm template` (or a client-side dry-run) does: no cluster,
+    so every `lookup` answers an empty map."""
     env = _environment(chart, lookup)
-    context = {
+    context: dict[str, Any] = {
         "values": dict(values),
         "release": {"name": release_name, "namespace": namespace, "service": "Helm",
                     "isInstall": not is_upgrade, "isUpgrade": is_upgrade,
@@ -177,6 +241,7 @@ def render_chart(chart: Chart, values: Mapping[str, Any], *, release_name: str,
         "chart": {"name": chart.name, "version": chart.version,
                   "appVersion": chart.app_version},
     }
+    context["root"] = context  # Helm's `$`, for `tpl(text, root)` (Jinja has no `.`)
     out: list[Manifest] = []
     for path, source in chart.templates.items():
         if posixpath.basename(path).startswith("_"):
@@ -190,12 +255,13 @@ def render_chart(chart: Chart, values: Mapping[str, Any], *, release_name: str,
         except HelmFail as e:
             line, col = _location(e, name, source)
             raise RenderError(f"execution error at ({name}:{line}:{col}): {e}") from None
-        except Exception as e:  # an undefined value, a bad call: Go's exec error, wrapped
+        except Exception as e:  # a field of nil, a bad call: Go's exec error
             line, col = _location(e, name, source)
             expr = _expression(source, line, col)
-            # Helm's cleanupExecError rewrites Go's `template: f:L:C: executing ...` form.
-            raise RenderError(f'execution error at ({name}:{line}:{col}): executing '
-                              f'"{name}" at <{expr}>: {e}') from None
+            # Helm 3.16's cleanupExecError rewrites only `required`/`fail` messages; any
+            # other exec error comes out as Go's text/template wrote it.
+            raise RenderError(f'template: {name}:{line}:{col}: executing "{name}" at '
+                              f'<{expr}>: {e}') from None
         try:
             docs = list(yaml.safe_load_all(text))
         except yaml.YAMLError as e:
