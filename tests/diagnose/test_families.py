@@ -361,3 +361,60 @@ def test_upstream_cause_heads_the_list() -> None:
     assert [f.code for f in found] == ["service.no-endpoints", "pod.configmap-missing"]
     ordered = causality.upstream_first(sov, found)  # type: ignore[arg-type]
     assert [f.code for f in ordered] == ["pod.configmap-missing", "service.no-endpoints"]
+
+
+# ---- flux: remediated releases --------------------------------------------------------------
+def _remediated_release(cause: str, remedy: str, remedy_msg: str) -> Obj:
+    def c(type_: str, status: str, reason: str, message: str) -> Obj:
+        return {"type": type_, "status": status, "reason": reason, "message": message}
+    return {"kind": "HelmRelease", "metadata": meta("bp-cutover", "flux-system"),
+            "spec": {"targetNamespace": "catalyst-system"},
+            "status": {"conditions": [
+                c("Ready", "False", remedy, remedy_msg),
+                c("Stalled", "True", "RetriesExceeded", "Failed to install after 4 attempt(s)"),
+                c("Released", "False", "InstallFailed",
+                  "Helm install failed for release catalyst-system/cutover with chart "
+                  f"bp-cutover@0.1.30: {cause}"),
+                c("Remediated", "True", remedy, remedy_msg)]}}
+
+
+def test_remediated_release_still_names_the_job_it_removed() -> None:
+    hr = _remediated_release(
+        "job cutover failed: BackoffLimitExceeded", "UninstallSucceeded",
+        "Helm uninstall remediation for release catalyst-system/cutover.v1 with chart "
+        "bp-cutover@0.1.30 succeeded")
+    gone_job = {"kind": "Job", "metadata": meta("cutover", "catalyst-system")}
+    gone_pod = pod("cutover-x1", "catalyst-system")
+    sov = FakeSov().add(hr, event(gone_job, "BackoffLimitExceeded",
+                                  "Job has reached the specified backoff limit"),
+                        event(gone_pod, "BackOff", "Back-off restarting failed container"))
+    found = flux.failed_releases(sov)  # type: ignore[arg-type]
+    assert [f.code for f in found] == ["flux.install-failed", "job.failed"]
+    release, job = found
+    # The release's own Finding says what failed, what remediation did and that it stalled.
+    assert "InstallFailed: Helm install failed" in release.message
+    assert "then Helm uninstall remediation" in release.message
+    assert "RetriesExceeded" in release.message
+    assert str(job.subject) == "Job/catalyst-system/cutover"
+    assert "BackoffLimitExceeded" in job.message and "uninstall remediation" in job.message
+    assert "Job has reached the specified backoff limit" in job.message
+    assert job.evidence["release"] == "flux-system/bp-cutover"
+    # The removed Job is the root: the release only waited on it.
+    assert [f.code for f in causality.upstream_first(sov, found)] == [  # type: ignore[arg-type]
+        "job.failed", "flux.install-failed"]
+
+
+def test_remediated_wait_timeout_keeps_the_warnings_of_removed_pods() -> None:
+    hr = _remediated_release(
+        "context deadline exceeded", "RollbackSucceeded",
+        "Helm rollback to previous release catalyst-system/cutover.v1 with chart "
+        "bp-cutover@0.1.29 succeeded")
+    gone = pod("web-abc", "catalyst-system")
+    alive = pod("web-old", "catalyst-system")
+    sov = FakeSov().add(hr, alive, event(gone, "Unhealthy", "Readiness probe failed: x"),
+                        event(alive, "Unhealthy", "Readiness probe failed: still here"))
+    [f] = flux.failed_releases(sov)  # type: ignore[arg-type]
+    assert f.evidence["remediated"] == "RollbackSucceeded"
+    assert "warnings of the removed objects: Pod web-abc Unhealthy: Readiness probe failed: x" \
+        in f.message
+    assert "still here" not in f.message
