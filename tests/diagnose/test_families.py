@@ -418,3 +418,28 @@ def test_remediated_wait_timeout_keeps_the_warnings_of_removed_pods() -> None:
     assert "warnings of the removed objects: Pod web-abc Unhealthy: Readiness probe failed: x" \
         in f.message
     assert "still here" not in f.message
+
+
+# ---- probes: exec and gRPC -------------------------------------------------------------------
+def test_exec_probe_errors_and_grpc_probe_failures_name_their_cause() -> None:
+    c = {"name": "app", "readinessProbe": {"exec": {"command": ["curl", "-f", "x"]}}}
+    p = pod("curl-1", containers=[c])
+    ev = event(p, "Unhealthy", "Readiness probe errored and resulted in unknown state: rpc "
+               "error: code = Unknown desc = failed to exec in container: failed to start "
+               'exec "ab12": OCI runtime exec failed: exec failed: unable to start container '
+               'process: exec: "curl": executable file not found in $PATH: unknown', count=5)
+    [f] = pods.probe_failures(FakeSov().add(p, ev), [p])  # type: ignore[arg-type]
+    assert f.severity.value == "BLOCKING"
+    assert 'the image has no "curl" executable' in f.message
+    assert f.hint.startswith("the image of pod apps/curl-1 has no curl: make the readiness "
+                             "probe run a command the image has")
+    g = {"name": "app", "ports": [{"containerPort": 8080}],
+         "livenessProbe": {"grpc": {"port": 9090}}}
+    q = pod("rpc-1", containers=[g])
+    ev2 = event(q, "Unhealthy", 'Liveness probe failed: timeout: failed to connect service '
+                '"10.0.0.7:9090" within 1s: context deadline exceeded', count=4)
+    kill = event(q, "Killing", "Container app failed liveness probe, will be restarted",
+                 type_="Normal")
+    [h] = pods.probe_failures(FakeSov().add(q, ev2, kill), [q])  # type: ignore[arg-type]
+    assert "gRPC port 9090" in h.message and "no gRPC server answers" in h.message
+    assert h.hint.startswith("point the liveness probe of pod apps/rpc-1 at the port")
