@@ -481,7 +481,8 @@ class HelmController(Controller):
         return min(DEFAULT_INTERVAL, 0.005 * 2 ** int(status.get("failures", 1))) * self.scale
 
     def _stall(self, hr: dict[str, Any], status: dict[str, Any],
-               remediation: rem.Remediation) -> None:
+               remediation: rem.Remediation) -> float | None:
+        """Out of retries: a terminal error, no requeue (returns None)."""
         cond.mark(status, "Stalled", "True", "RetriesExceeded",
                   f"Failed to {status.get('lastAttemptedReleaseAction', remediation.action)} "
                   f"after {remediation.failures(status)} attempt(s)")
