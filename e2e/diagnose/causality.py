@@ -170,7 +170,9 @@ def upstream_first(sov: Sovereign, findings: list[Finding]) -> list[Finding]:
         if f.evidence.get("failure") != "wait" or f.subject is None or o.subject is None:
             return False
         obj = _get(sov, o.subject.kind, o.subject.namespace, o.subject.name)
-        return release_of(obj) == f"{f.subject.namespace}/{f.subject.name}"
+        # An object the release's remediation deleted names its release in its evidence.
+        owner = release_of(obj) if obj is not None else o.evidence.get("release")
+        return owner == f"{f.subject.namespace}/{f.subject.name}"
 
     def downstream(f: Finding) -> bool:
         if f.subject is None or f.severity != Severity.BLOCKING:

@@ -1,6 +1,11 @@
 """Flux families: a failed install (Helm's template error), an artifact that cannot be
 fetched, a release waiting on a failed ancestor or on one that does not exist, values from a
-ConfigMap/Secret that does not exist, and a kit pinned behind its charts."""
+ConfigMap/Secret that does not exist, and a kit pinned behind its charts.
+
+A remediated release (helm-controller uninstalled it or rolled it back after the failure)
+shows Ready=False with the remediation's reason; the failure itself is in its `Released`
+condition, and the objects that failed may be gone: their Warning events (which outlive
+them) say why, and a failed Job named by Helm's wait error is still named as the root."""
 
 from __future__ import annotations
 
@@ -22,6 +27,12 @@ Obj = dict[str, Any]
 FAILED_REASONS = {"InstallFailed", "UpgradeFailed", "ArtifactFailed", "SourceNotReady",
                   "ChartPullFailed", "ChartNotFound", "RetriesExceeded", "TestFailed",
                   "InitFailed"}
+# Ready=False reasons of a release helm-controller remediated (its Remediated condition).
+REMEDIATED_REASONS = {"RollbackSucceeded", "UninstallSucceeded", "RollbackFailed",
+                      "UninstallFailed"}
+JOB_FAILED = re.compile(r"job (?P<name>[a-z0-9.-]+) failed: (?P<reason>\w+)")
+FAILED_FOR_RELEASE = re.compile(r"failed for release (?P<ns>[a-z0-9-]+)/")
+MAX_LOST_EVENTS = 3
 
 
 def _ready(hr: Obj) -> Obj:
@@ -30,7 +41,67 @@ def _ready(hr: Obj) -> Obj:
 
 def _failed(hr: Obj) -> bool:
     c = _ready(hr)
-    return c.get("status") == "False" and c.get("reason") in FAILED_REASONS
+    return c.get("status") == "False" and c.get("reason") in FAILED_REASONS | \
+        REMEDIATED_REASONS
+
+
+def _failure(hr: Obj) -> tuple[Obj, str]:
+    """(the condition that says what failed, what remediation did since, or "")."""
+    ready = _ready(hr)
+    if ready.get("reason") not in REMEDIATED_REASONS:
+        return ready, ""
+    released = condition(hr, "Released") or {}
+    cause = released if released.get("status") == "False" else ready
+    done = f"; then {ready.get('message', '')}"
+    stalled = condition(hr, "Stalled") or {}
+    if stalled.get("status") == "True":
+        done += f" ({stalled.get('reason')}: {stalled.get('message', '')})"
+    return cause, done
+
+
+def _exists(sov: Sovereign, kind: str, namespace: str, name: str) -> bool | None:
+    """Whether the object exists; None for kinds the diagnosers do not watch."""
+    g = {"Pod": gvr.PODS, "Job": gvr.JOBS, "Deployment": gvr.DEPLOYMENTS,
+         "StatefulSet": gvr.STATEFULSETS, "DaemonSet": gvr.DAEMONSETS}.get(kind)
+    return None if g is None else sov.informers(g).get(name, namespace) is not None
+
+
+def lost_warnings(sov: Sovereign, namespace: str, prefix: str = "") -> list[str]:
+    """The newest Warning events of objects in `namespace` that no longer exist (an
+    uninstall removed them; their events stay): `Kind name Reason: message`."""
+    out = []
+    events = sov.informers(gvr.EVENTS).items(lambda e: namespace_of(e) == namespace and
+                                             e.get("type") == "Warning")
+    events.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+    for e in events:
+        io = e.get("involvedObject") or {}
+        name, kind = str(io.get("name", "")), str(io.get("kind", ""))
+        if not name.startswith(prefix) or _exists(sov, kind, namespace, name) is not False:
+            continue
+        line = f"{kind} {name} {e.get('reason')}: {e.get('message', '')}"
+        if line not in out:
+            out.append(line)
+    return out[-MAX_LOST_EVENTS:]
+
+
+def vanished_job(sov: Sovereign, hr: Obj, message: str) -> Finding | None:
+    """job.failed for the Job Helm's wait names (`job <name> failed: <reason>`) when the
+    release's remediation deleted it: the Job is still the root, read from what is left."""
+    job, where = JOB_FAILED.search(message), FAILED_FOR_RELEASE.search(message)
+    if job is None or where is None or _exists(sov, "Job", where["ns"], job["name"]):
+        return None
+    ns, name = where["ns"], job["name"]
+    ref = f"{namespace_of(hr)}/{name_of(hr)}"
+    seen = lost_warnings(sov, ns, prefix=name)
+    return blocking(
+        "job.failed", subject("Job", name, ns),
+        f"Job {ns}/{name} failed ({job['reason']}) and HelmRelease {ref}'s remediation "
+        f"removed it: {_ready(hr).get('message', '')}"
+        + (f"; its last warnings: {' | '.join(seen)}" if seen else ""),
+        f"fix what made Job {ns}/{name} fail (its events above; the Job is rendered by "
+        f"HelmRelease {ref}), then let Flux retry (flux reconcile helmrelease -n "
+        f"{namespace_of(hr)} {name_of(hr)} --force)",
+        reason=job["reason"], release=ref, remediated=str(_ready(hr).get("reason")))
 
 
 def releases(sov: Sovereign) -> dict[tuple[str, str], Obj]:
@@ -42,7 +113,7 @@ def failed_releases(sov: Sovereign) -> list[Finding]:
     for hr in releases(sov).values():
         if not _failed(hr):
             continue
-        c = _ready(hr)
+        c, remedied = _failure(hr)
         reason = str(c.get("reason"))
         ref = f"{namespace_of(hr)}/{name_of(hr)}"
         refused = APPLY_REFUSED.search(str(c.get("message", "")))
@@ -60,25 +131,34 @@ def failed_releases(sov: Sovereign) -> list[Finding]:
                    f"that object in the chart or in HelmRelease {ref}'s values")
             out.append(blocking(
                 "flux.install-failed", subject_of(hr),
-                f"HelmRelease {ref}: {reason}: {c.get('message', '')}", fix,
+                f"HelmRelease {ref}: {reason}: {c.get('message', '')}{remedied}", fix,
                 reason=reason, failure="apply", api_error=api_error))
         elif reason in ("InstallFailed", "UpgradeFailed") and not _rendered(str(
                 c.get("message", ""))):
             # Helm rendered and applied; what it waited for (a Job, a rollout) failed. The
-            # Finding on that object is the cause; this one is its consequence.
+            # Finding on that object is the cause; this one is its consequence. Remediation
+            # may have removed those objects: their last warnings say what failed.
+            lost = lost_warnings(sov, _target_namespace(hr, str(c.get("message", "")))) \
+                if remedied else []
             out.append(blocking(
                 "flux.install-failed", subject_of(hr),
-                f"HelmRelease {ref}: {reason}: {c.get('message', '')}",
+                f"HelmRelease {ref}: {reason}: {c.get('message', '')}{remedied}"
+                + (f"; warnings of the removed objects: {' | '.join(lost)}" if lost else ""),
                 "the release's objects did not become ready (Helm's wait failed): fix the "
                 "object the message names (its own Finding says why), then let Flux retry "
                 f"(flux reconcile helmrelease -n {namespace_of(hr)} {name_of(hr)} --force)",
-                reason=reason, failure="wait"))
+                reason=reason, failure="wait",
+                **({"remediated": str(_ready(hr).get("reason"))} if remedied else {})))
+            if remedied:
+                job = vanished_job(sov, hr, str(c.get("message", "")))
+                if job is not None:
+                    out.append(job)
         elif reason in ("InstallFailed", "UpgradeFailed"):
             msg = str(c.get("message", ""))
             template = msg.split(": ", 1)[1] if "execution error" in msg else msg
             out.append(blocking(
                 "flux.install-failed", subject_of(hr),
-                f"HelmRelease {ref}: {reason}: {msg}",
+                f"HelmRelease {ref}: {reason}: {msg}{remedied}",
                 "the chart refused to render with these values: fix the value the template "
                 "error names (in the HelmRelease values or the chart) and bump the pin",
                 helm_error=template, reason=reason))
@@ -123,6 +203,15 @@ def _artifact_fix(sov: Sovereign, hr: Obj, message: str) -> str:
 APPLY_REFUSED = re.compile(r"(?:failed to create resource|cannot patch \"[^\"]*\" with kind "
                            r"\w+): (.*)$", re.S)
 NAMESPACE_NOT_FOUND = re.compile(r'namespaces "([^"]+)" not found')
+
+
+def _target_namespace(hr: Obj, message: str) -> str:
+    where = FAILED_FOR_RELEASE.search(message)
+    if where:
+        return where["ns"]
+    return str((hr.get("spec") or {}).get("targetNamespace") or namespace_of(hr))
+
+
 RENDER_ERRORS = ("execution error", "parse error", "YAML parse error", "post render",
                  "error converting YAML", "template:")
 

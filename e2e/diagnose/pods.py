@@ -20,7 +20,11 @@ VOLUME_KEY_MISSING = re.compile(r'for volume "([^"]+)" : (?:configmap references
                                 r"config key|references non-existent secret key): (\S+)")
 PROBE_STATUS = re.compile(r"(Liveness|Readiness|Startup) probe failed: HTTP probe failed with "
                           r"statuscode: (\d+)")
-PROBE_FAILED = re.compile(r"(Liveness|Readiness|Startup) probe (?:failed|errored): (.*)", re.S)
+# `... probe errored and resulted in unknown state: <err>` (kubelet 1.26+), `... errored:`.
+PROBE_FAILED = re.compile(r"(Liveness|Readiness|Startup) probe (?:failed|errored)"
+                          r"(?: and resulted in \w+ state)?: (.*)", re.S)
+MISSING_EXECUTABLE = re.compile(r'exec: "([^"]+)": (?:executable file not found in \$PATH|'
+                                r"stat [^:]+: no such file or directory)")
 CRASH_CAUSE = re.compile(r"(read-only file system|permission denied|no such file|not found|"
                          r"error|fatal|panic|cannot|refused|denied)", re.I)
 RESTART_STORM = 3
@@ -155,6 +159,15 @@ def _restarts(pod: Obj) -> int:
 
 def _probe_why(output: str) -> str:
     low = output.lower()
+    missing = MISSING_EXECUTABLE.search(output)
+    if missing:
+        return f'the image has no "{missing.group(1)}" executable ({missing.group(0)})'
+    if "failed to connect service" in low:
+        return "no gRPC server answers on the probed port (the kubelet's dial timed out)"
+    if "does not implement the grpc health protocol" in low:
+        return "the gRPC server does not serve grpc.health.v1.Health"
+    if "service unhealthy (responded with" in low:
+        return output.strip()[:200]
     if "connection refused" in low:
         return "connection refused: nothing listens on the probed port"
     if "deadline exceeded" in low or "timeout" in low or "timed out" in low:
@@ -218,9 +231,13 @@ def probe_failures(sov: Sovereign, pods: list[Obj]) -> list[Finding]:
             threshold = int((c.get(f"{kind.lower()}Probe") or {}).get("failureThreshold", 3))
             persistent = bool(kills and kind != "Readiness") or (
                 count >= threshold and "timed out" not in why)
-            fix = (f"point the {kind.lower()} probe of {owner} at the port the app listens "
+            missing = MISSING_EXECUTABLE.search(output)
+            fix = (f"the image of {owner} has no {missing.group(1)}: make the "
+                   f"{kind.lower()} probe run a command the image has, or probe the app "
+                   "with httpGet/tcpSocket on the port it serves" if missing else
+                   f"point the {kind.lower()} probe of {owner} at the port the app listens "
                    f"on{' (' + ports[0].split()[0] + ')' if ports else ''}"
-                   if "refused" in why or "declare" in why else
+                   if "refused" in why or "declare" in why or "no gRPC server" in why else
                    f"raise the {kind.lower()} probe's timeoutSeconds/initialDelaySeconds in "
                    f"{owner}, or find why the app does not answer" if "timed out" in why else
                    f"fix the {kind.lower()} probe of {owner} (it fails: {why})")

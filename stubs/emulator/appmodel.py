@@ -6,7 +6,11 @@ registered in `stubs.emulator.apps` or `generic`), the port the process listens 
 path prefixes a generic app answers, and what the entrypoint does at start (paths it
 removes, lines it prints), optionally its ENV defaults (`env`) and the memory its process
 grows to once started (`memory`, a quantity: a container whose memory limit is below it is
-OOM-killed). An image that is not listed does not exist: pulling it fails.
+OOM-killed), the executables on its $PATH an exec probe may run (`commands`, behaviours from
+controllers/execprobe.py; none listed: a distroless image, every exec fails), and the
+grpc.health.v1 server its process runs (`grpc: {port, services: {<name>: SERVING|
+NOT_SERVING}}`, "" the server's overall health). An image that is not listed does not
+exist: pulling it fails.
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ from typing import Any
 import yaml
 
 from .kubeapi.quantity import quantity
+
+# The exec behaviours the kubelet knows (controllers/execprobe.py); kept here so the model
+# is checked when it is read, without importing the kubelet's side.
+KNOWN_COMMANDS = frozenset({"sh", "bash", "cat", "true", "false", "curl", "wget",
+                            "pg_isready", "redis-cli"})
 
 DEFAULT_APPS_FILE = Path(__file__).resolve().parents[2] / "clusters" / "emulated" / "apps.yaml"
 DEFAULT_REGISTRY = "docker.io"
@@ -67,6 +76,12 @@ class Entrypoint:
 
 
 @dataclass(frozen=True)
+class GrpcHealth:
+    port: int
+    services: tuple[tuple[str, str], ...] = (("", "SERVING"),)
+
+
+@dataclass(frozen=True)
 class ImageModel:
     repository: str
     tags: tuple[str, ...] | None = None
@@ -78,6 +93,9 @@ class ImageModel:
     env: tuple[tuple[str, str], ...] = ()
     # The working set the process reaches after start (bytes; None: small, never limited).
     memory: float | None = None
+    # Executables on the image's $PATH (what an exec probe can run).
+    commands: frozenset[str] = frozenset()
+    grpc: GrpcHealth | None = None
 
     def env_map(self) -> dict[str, str]:
         return dict(self.env)
@@ -90,6 +108,17 @@ def _image_model(doc: Mapping[str, Any]) -> ImageModel:
     ep = doc.get("entrypoint") or {}
     tags = doc.get("tags")
     paths = doc.get("paths")
+    commands = frozenset(str(c) for c in doc.get("commands") or ())
+    unknown = sorted(commands - KNOWN_COMMANDS)
+    if unknown:
+        raise ValueError(f"image {doc.get('repository')}: no behaviour for commands "
+                         f"{', '.join(unknown)} (known: {', '.join(sorted(KNOWN_COMMANDS))})")
+    grpc_doc = doc.get("grpc")
+    grpc = None
+    if grpc_doc is not None:
+        services = grpc_doc.get("services") or {"": "SERVING"}
+        grpc = GrpcHealth(int(grpc_doc["port"]),
+                          tuple((str(k), str(v)) for k, v in services.items()))
     return ImageModel(
         repository=parse_image(str(doc["repository"])).repository,
         tags=tuple(str(t) for t in tags) if tags is not None else None,
@@ -100,6 +129,7 @@ def _image_model(doc: Mapping[str, Any]) -> ImageModel:
                               tuple(str(line) for line in ep.get("log") or ())),
         env=tuple((str(k), str(v)) for k, v in (doc.get("env") or {}).items()),
         memory=quantity(doc["memory"]) if doc.get("memory") is not None else None,
+        commands=commands, grpc=grpc,
     )
 
 

@@ -563,3 +563,85 @@ def test_an_unrouted_host_names_the_route_with_a_near_miss_hostname() -> None:
     far["spec"]["hostnames"] = ["grafana.sovereign.test"]
     [g] = routes.findings_for_host(FakeSov().add(far), "gitea.sovereign.test")  # type: ignore[arg-type]
     assert g.hint == "publish gitea.sovereign.test with an HTTPRoute on the Sovereign's Gateway"
+
+
+# ---- flux: remediated releases --------------------------------------------------------------
+def _remediated_release(cause: str, remedy: str, remedy_msg: str) -> Obj:
+    def c(type_: str, status: str, reason: str, message: str) -> Obj:
+        return {"type": type_, "status": status, "reason": reason, "message": message}
+    return {"kind": "HelmRelease", "metadata": meta("bp-cutover", "flux-system"),
+            "spec": {"targetNamespace": "catalyst-system"},
+            "status": {"conditions": [
+                c("Ready", "False", remedy, remedy_msg),
+                c("Stalled", "True", "RetriesExceeded", "Failed to install after 4 attempt(s)"),
+                c("Released", "False", "InstallFailed",
+                  "Helm install failed for release catalyst-system/cutover with chart "
+                  f"bp-cutover@0.1.30: {cause}"),
+                c("Remediated", "True", remedy, remedy_msg)]}}
+
+
+def test_remediated_release_still_names_the_job_it_removed() -> None:
+    hr = _remediated_release(
+        "job cutover failed: BackoffLimitExceeded", "UninstallSucceeded",
+        "Helm uninstall remediation for release catalyst-system/cutover.v1 with chart "
+        "bp-cutover@0.1.30 succeeded")
+    gone_job = {"kind": "Job", "metadata": meta("cutover", "catalyst-system")}
+    gone_pod = pod("cutover-x1", "catalyst-system")
+    sov = FakeSov().add(hr, event(gone_job, "BackoffLimitExceeded",
+                                  "Job has reached the specified backoff limit"),
+                        event(gone_pod, "BackOff", "Back-off restarting failed container"))
+    found = flux.failed_releases(sov)  # type: ignore[arg-type]
+    assert [f.code for f in found] == ["flux.install-failed", "job.failed"]
+    release, job = found
+    # The release's own Finding says what failed, what remediation did and that it stalled.
+    assert "InstallFailed: Helm install failed" in release.message
+    assert "then Helm uninstall remediation" in release.message
+    assert "RetriesExceeded" in release.message
+    assert str(job.subject) == "Job/catalyst-system/cutover"
+    assert "BackoffLimitExceeded" in job.message and "uninstall remediation" in job.message
+    assert "Job has reached the specified backoff limit" in job.message
+    assert job.evidence["release"] == "flux-system/bp-cutover"
+    # The removed Job is the root: the release only waited on it.
+    assert [f.code for f in causality.upstream_first(sov, found)] == [  # type: ignore[arg-type]
+        "job.failed", "flux.install-failed"]
+
+
+def test_remediated_wait_timeout_keeps_the_warnings_of_removed_pods() -> None:
+    hr = _remediated_release(
+        "context deadline exceeded", "RollbackSucceeded",
+        "Helm rollback to previous release catalyst-system/cutover.v1 with chart "
+        "bp-cutover@0.1.29 succeeded")
+    gone = pod("web-abc", "catalyst-system")
+    alive = pod("web-old", "catalyst-system")
+    sov = FakeSov().add(hr, alive, event(gone, "Unhealthy", "Readiness probe failed: x"),
+                        event(alive, "Unhealthy", "Readiness probe failed: still here"))
+    [f] = flux.failed_releases(sov)  # type: ignore[arg-type]
+    assert f.evidence["remediated"] == "RollbackSucceeded"
+    assert "warnings of the removed objects: Pod web-abc Unhealthy: Readiness probe failed: x" \
+        in f.message
+    assert "still here" not in f.message
+
+
+# ---- probes: exec and gRPC -------------------------------------------------------------------
+def test_exec_probe_errors_and_grpc_probe_failures_name_their_cause() -> None:
+    c = {"name": "app", "readinessProbe": {"exec": {"command": ["curl", "-f", "x"]}}}
+    p = pod("curl-1", containers=[c])
+    ev = event(p, "Unhealthy", "Readiness probe errored and resulted in unknown state: rpc "
+               "error: code = Unknown desc = failed to exec in container: failed to start "
+               'exec "ab12": OCI runtime exec failed: exec failed: unable to start container '
+               'process: exec: "curl": executable file not found in $PATH: unknown', count=5)
+    [f] = pods.probe_failures(FakeSov().add(p, ev), [p])  # type: ignore[arg-type]
+    assert f.severity.value == "BLOCKING"
+    assert 'the image has no "curl" executable' in f.message
+    assert f.hint.startswith("the image of pod apps/curl-1 has no curl: make the readiness "
+                             "probe run a command the image has")
+    g = {"name": "app", "ports": [{"containerPort": 8080}],
+         "livenessProbe": {"grpc": {"port": 9090}}}
+    q = pod("rpc-1", containers=[g])
+    ev2 = event(q, "Unhealthy", 'Liveness probe failed: timeout: failed to connect service '
+                '"10.0.0.7:9090" within 1s: context deadline exceeded', count=4)
+    kill = event(q, "Killing", "Container app failed liveness probe, will be restarted",
+                 type_="Normal")
+    [h] = pods.probe_failures(FakeSov().add(q, ev2, kill), [q])  # type: ignore[arg-type]
+    assert "gRPC port 9090" in h.message and "no gRPC server answers" in h.message
+    assert h.hint.startswith("point the liveness probe of pod apps/rpc-1 at the port")

@@ -461,3 +461,196 @@ def test_chart_index_lists_the_versions_the_seed_needs() -> None:
     assert INDEX.versions("bp-catalyst-platform") == ["1.4.161", "1.4.162"]
     assert INDEX.versions("bp-newapi") == ["1.4.9", "1.4.10", "1.4.11"]
     assert Path(DEFAULT_CHARTS_DIR).is_dir()
+
+
+# ---- remediation (helm-controller v1.1: uninstall / rollback between attempts) ------------
+def deployment(em: Emulator, ns: str, name: str) -> dict[str, Any] | None:
+    return em.store.try_get(rt(em, WORKLOADS["Deployment"]), ns, name)
+
+
+def hr_events(em: Emulator, name: str) -> list[tuple[str, str, str]]:
+    items = em.store.list(rt(em, ("", "v1", "events")), "flux-system")[0]
+    return [(e["type"], e["reason"], e["message"]) for e in items
+            if e["involvedObject"].get("name") == name]
+
+
+def edit_release(em: Emulator, name: str, edit: Callable[[dict[str, Any]], None]) -> None:
+    hr = hr_get(em, name)
+    assert hr is not None
+    edit(hr["spec"])
+    hr["metadata"].pop("resourceVersion")
+    em.store.replace(rt(em, HR), "flux-system", name, hr)
+
+
+class DeletionLog:
+    """Every Deployment deletion the store reports (an uninstall shows up here)."""
+
+    def __init__(self, em: Emulator) -> None:
+        self.deleted: list[str] = []
+        self._sub = em.store.watch(rt(em, WORKLOADS["Deployment"]))
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        async for ev in self._sub:
+            if ev.type == "DELETED":
+                self.deleted.append(ev.obj["metadata"]["name"])
+
+    def close(self) -> None:
+        self._sub.close()
+        self._task.cancel()
+
+
+def stalled(em: Emulator, name: str) -> bool:
+    return cond(hr_get(em, name), "Stalled").get("status") == "True"
+
+
+def test_install_remediation_uninstalls_between_attempts_then_stalls() -> None:
+    async def body(em: Emulator) -> None:
+        log = DeletionLog(em)
+        add_release(em, "bp-powerdns", "bp-powerdns", "1.1.3", "powerdns", wait=True,
+                    timeout="10s", retries=2)
+        await until(em, HR, lambda: stalled(em, "bp-powerdns"), timeout=10)
+        log.close()
+        hr = hr_get(em, "bp-powerdns")
+        assert hr is not None
+        # Three attempts, an uninstall after each of the first two; the last failure is left
+        # in place (install.remediation.remediateLastFailure defaults to false).
+        assert log.deleted == ["powerdns", "powerdns"]
+        assert deployment(em, "powerdns", "powerdns") is not None
+        assert cond(hr, "Stalled")["reason"] == "RetriesExceeded"
+        assert cond(hr, "Stalled")["message"] == "Failed to install after 3 attempt(s)"
+        assert hr["status"]["installFailures"] == 3 and hr["status"]["failures"] == 3
+        assert cond(hr, "Ready")["reason"] == "InstallFailed"
+        assert not cond(hr, "Remediated") and not cond(hr, "Reconciling")
+        # Install clears the history: only the last (failed) release is left, as v1 again
+        # because the uninstall purged Helm's records.
+        assert [(h["version"], h["status"]) for h in hr["status"]["history"]] == [
+            (1, "failed")]
+        events = hr_events(em, "bp-powerdns")
+        uninstalls = [m for t, r, m in events if r == "UninstallSucceeded"]
+        assert uninstalls and all(t == "Normal" for t, r, _ in events
+                                  if r == "UninstallSucceeded")
+        assert uninstalls[0] == ("Helm uninstall remediation for release powerdns/powerdns.v1"
+                                 " with chart bp-powerdns@1.1.3 succeeded")
+        assert any(r == "InstallFailed" and t == "Warning" for t, r, _ in events)
+
+    run(body, components=[HelmController(), FakeWorkloads(hold=lambda o: True)])
+
+
+def test_remediate_last_failure_uninstalls_and_ready_says_so() -> None:
+    async def body(em: Emulator) -> None:
+        add_release(em, "bp-powerdns", "bp-powerdns", "1.1.3", "powerdns", wait=True,
+                    timeout="10s", retries=0)
+        edit_release(em, "bp-powerdns", lambda s: s["install"]["remediation"].update(
+            remediateLastFailure=True))
+        await until(em, HR, lambda: stalled(em, "bp-powerdns"), timeout=10)
+        hr = hr_get(em, "bp-powerdns")
+        assert hr is not None
+        assert deployment(em, "powerdns", "powerdns") is None
+        ready_c, remediated = cond(hr, "Ready"), cond(hr, "Remediated")
+        assert (remediated["status"], remediated["reason"]) == ("True", "UninstallSucceeded")
+        # A remediated release is not Ready: Ready copies Remediated, as False.
+        assert (ready_c["status"], ready_c["reason"]) == ("False", "UninstallSucceeded")
+        assert cond(hr, "Released")["reason"] == "InstallFailed"
+        assert "context deadline exceeded" in cond(hr, "Released")["message"]
+        assert hr["status"]["history"][0]["status"] == "uninstalled"
+        assert cond(hr, "Stalled")["message"] == "Failed to install after 1 attempt(s)"
+
+    run(body, components=[HelmController(), FakeWorkloads(hold=lambda o: True)])
+
+
+def _bump_tag(spec: dict[str, Any]) -> None:
+    spec["values"] = {"powerdns": {"image": {"tag": "4.9.3"}}}
+
+
+def _image(em: Emulator) -> str:
+    d = deployment(em, "powerdns", "powerdns")
+    assert d is not None
+    return str(d["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+def test_upgrade_failure_rolls_back_to_the_last_good_release() -> None:
+    async def body(em: Emulator) -> None:
+        add_release(em, "bp-powerdns", "bp-powerdns", "1.1.3", "powerdns", wait=True,
+                    timeout="10s", retries=1)
+        await until(em, HR, lambda: ready(em, "bp-powerdns"))
+        edit_release(em, "bp-powerdns", _bump_tag)
+        await until(em, HR, lambda: stalled(em, "bp-powerdns"), timeout=10)
+        hr = hr_get(em, "bp-powerdns")
+        assert hr is not None
+        # upgrade v2 fails -> rollback v3; upgrade v4 fails -> rollback v5 (upgrade's
+        # remediateLastFailure defaults to true when retries > 0), then stalled.
+        assert [(h["version"], h["status"]) for h in hr["status"]["history"]] == [
+            (5, "deployed"), (4, "superseded"), (3, "superseded"), (2, "superseded"),
+            (1, "superseded")]
+        assert hr["status"]["history"][0]["chartVersion"] == "1.1.3"
+        assert _image(em).endswith(":4.9.2")  # the good release's objects are back
+        assert hr["status"]["upgradeFailures"] == 2
+        assert cond(hr, "Stalled")["message"] == "Failed to upgrade after 2 attempt(s)"
+        msg = ("Helm rollback to previous release powerdns/powerdns.v3 with chart "
+               "bp-powerdns@1.1.3 succeeded")
+        assert (cond(hr, "Ready")["status"], cond(hr, "Ready")["reason"],
+                cond(hr, "Ready")["message"]) == ("False", "RollbackSucceeded", msg)
+        assert cond(hr, "Released")["reason"] == "UpgradeFailed"
+        assert ("Normal", "RollbackSucceeded", msg) in hr_events(em, "bp-powerdns")
+        # Putting the values back matches the rolled-back release: in sync, Ready again.
+        edit_release(em, "bp-powerdns", lambda s: s.update(values={}))
+        await until(em, HR, lambda: ready(em, "bp-powerdns"))
+        hr = hr_get(em, "bp-powerdns")
+        assert cond(hr, "Ready")["reason"] == "UpgradeSucceeded"
+        assert not cond(hr, "Remediated") and not cond(hr, "Stalled")
+
+    def hold(o: dict[str, Any]) -> bool:  # the new tag never becomes ready
+        return "4.9.3" in str(o["spec"]["template"]["spec"]["containers"][0]["image"])
+
+    run(body, components=[HelmController(), FakeWorkloads(hold=hold)])
+
+
+def test_upgrade_uninstall_strategy_removes_the_release() -> None:
+    async def body(em: Emulator) -> None:
+        add_release(em, "bp-powerdns", "bp-powerdns", "1.1.3", "powerdns", wait=True,
+                    timeout="10s", retries=0)
+        await until(em, HR, lambda: ready(em, "bp-powerdns"))
+
+        def edit(spec: dict[str, Any]) -> None:
+            _bump_tag(spec)
+            spec["upgrade"]["remediation"].update(strategy="uninstall",
+                                                  remediateLastFailure=True)
+
+        edit_release(em, "bp-powerdns", edit)
+        await until(em, HR, lambda: stalled(em, "bp-powerdns"), timeout=10)
+        hr = hr_get(em, "bp-powerdns")
+        assert hr is not None
+        assert deployment(em, "powerdns", "powerdns") is None
+        assert cond(hr, "Ready")["reason"] == "UninstallSucceeded"
+        assert cond(hr, "Ready")["message"] == (
+            "Helm uninstall remediation for release powerdns/powerdns.v2 with chart "
+            "bp-powerdns@1.1.3 succeeded")
+        assert [h["status"] for h in hr["status"]["history"]][:2] == ["uninstalled",
+                                                                      "deployed"]
+        assert cond(hr, "Stalled")["message"] == "Failed to upgrade after 1 attempt(s)"
+
+    def hold(o: dict[str, Any]) -> bool:
+        return "4.9.3" in str(o["spec"]["template"]["spec"]["containers"][0]["image"])
+
+    run(body, components=[HelmController(), FakeWorkloads(hold=hold)])
+
+
+def test_negative_retries_retry_forever_until_it_works() -> None:
+    held = {"on": True}
+
+    async def body(em: Emulator) -> None:
+        add_release(em, "bp-powerdns", "bp-powerdns", "1.1.3", "powerdns", wait=True,
+                    timeout="10s", retries=-1)
+        await until(em, HR, lambda: int(((hr_get(em, "bp-powerdns") or {}).get("status")
+                                         or {}).get("installFailures", 0)) >= 4, timeout=10)
+        hr = hr_get(em, "bp-powerdns")
+        assert not cond(hr, "Stalled")
+        assert cond(hr, "Reconciling")["reason"] in ("ProgressingWithRetry", "Progressing")
+        held["on"] = False
+        await until(em, HR, lambda: ready(em, "bp-powerdns"), timeout=10)
+        hr = hr_get(em, "bp-powerdns")
+        assert cond(hr, "Ready")["reason"] == "InstallSucceeded"
+        assert not cond(hr, "Remediated") and not cond(hr, "Stalled")
+
+    run(body, components=[HelmController(), FakeWorkloads(hold=lambda o: held["on"])])

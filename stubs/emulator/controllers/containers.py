@@ -45,6 +45,8 @@ class ContainerRun:
     probe_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     probe_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind->(ok, fail)
     backoff_reported: float | None = None
+    grpc_server: Any = None  # the image's grpc.health.v1 server, while running
+    grpc_port: int | None = None
 
     @property
     def running(self) -> bool:

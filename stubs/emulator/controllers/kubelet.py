@@ -40,10 +40,12 @@ from .base import Controller, Key
 from .containers import ContainerRun, PodRun, serve_app
 from .envresolve import ConfigError, resolve_env, shell_expand
 from .events import NODE_NAME, EventRecorder, container_field_path, object_ref
+from .execprobe import Container as ExecContainer
+from .grpcprobe import serve_health
 from .nodes import NODE_IP
 from .podstatus import build_status
 from .probes import ProbeSpec, run_probe
-from .volumes import mount_errors
+from .volumes import mount_errors, mounted_file
 
 log = logging.getLogger("sovereign.emulator.kubelet")
 Obj = dict[str, Any]
@@ -353,6 +355,11 @@ class Kubelet(Controller):
         cr.runner, cr.port, cr.url = runner, port, url
         run.routes[port] = url
         self.emulator.network.register(run.ip, port, url)
+        if model.grpc is not None:  # the process's grpc.health.v1 server
+            cr.grpc_server, grpc_url = await serve_health(model.grpc.services)
+            cr.grpc_port = model.grpc.port
+            run.routes[model.grpc.port] = grpc_url
+            self.emulator.network.register(run.ip, model.grpc.port, grpc_url)
         if cr.init and model.app == "generic":
             self.on_exit(run.uid, cr.name, gen, 0, "Completed")  # a generic init step is done
             return None
@@ -403,13 +410,17 @@ class Kubelet(Controller):
     async def stop_container(self, run: PodRun, cr: ContainerRun) -> None:
         assert self.emulator is not None
         cr.cancel_probes()
-        if cr.port is not None:
-            run.routes.pop(cr.port, None)
+        if cr.port is not None or cr.grpc_port is not None:
+            run.routes.pop(cr.port or -1, None)
+            run.routes.pop(cr.grpc_port or -1, None)
             if run.ip:
                 self.emulator.network.unregister(run.ip)
                 for port, url in run.routes.items():
                     self.emulator.network.register(run.ip, port, url)
         runner, cr.runner, cr.port, cr.url = cr.runner, None, None, None
+        grpc_server, cr.grpc_server, cr.grpc_port = cr.grpc_server, None, None
+        if grpc_server is not None:
+            await grpc_server.stop(None)
         if runner is not None:
             try:
                 await runner.cleanup()
@@ -464,13 +475,26 @@ class Kubelet(Controller):
         if cr.generation != gen or not cr.running or run.ip is None or self.session is None:
             return
         assert self.emulator is not None
+        model = self.app_model.find(cr.image)
+        exec_in = ExecContainer(
+            model.commands if model else frozenset(), run.ip, self.emulator.network,
+            self.session, lambda path: mounted_file(self.store, pod, c, path),
+            exec_id_seed=f"{cr.container_id}/{cr.generation}")
         # The timeout is not scaled: it bounds how long a real app takes to answer, which
         # the emulator's time scale does not shorten. (Scaled, a busy machine's stalls
         # alone made probes of healthy apps time out and pods restart.)
-        ok, output = await run_probe(spec, c, run.ip, self.emulator.network, self.session,
-                                     spec.timeout)
+        result, output = await run_probe(spec, c, run.ip, self.emulator.network,
+                                         self.session, spec.timeout, exec_in)
         if cr.generation != gen or not cr.running:
             return
+        if result == "unknown":
+            # prober.go: an errored probe is reported and its result thrown away.
+            self.event(pod, "Warning", "Unhealthy",
+                       f"{spec.kind} probe errored and resulted in unknown state: {output}",
+                       cr.name, cr.init)
+            self.schedule_probe(pod, run, c, cr, spec, specs)
+            return
+        ok = result == "success"
         good, bad = cr.probe_counts.get(spec.kind, (0, 0))
         good, bad = (good + 1, 0) if ok else (0, bad + 1)
         cr.probe_counts[spec.kind] = (good, bad)

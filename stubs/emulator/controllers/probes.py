@@ -3,17 +3,22 @@
 An httpGet probe is a GET to `http://<podIP>:<port><path>` (reached through the pod
 network's loopback mapping); any status >= 400 fails with `HTTP probe failed with
 statuscode: <n>`; nothing listening fails with Go's dial error. tcpSocket checks that
-something listens. exec and grpc probes cannot be run here and succeed.
+something listens. A grpc probe is a real grpc.health.v1 Check to the pod's port
+(grpcprobe.py); an exec probe runs its command through what the app model says the
+container's image has and does (execprobe.py): a non-zero exit fails with the command's
+output, a command the image lacks is a probe *error* (kubelet: the result is discarded).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
 from ..network import PodNetwork
+from .execprobe import Container, run_exec
+from .grpcprobe import probe_grpc
 
 Obj = dict[str, Any]
 
@@ -50,9 +55,34 @@ def resolve_port(port: Any, container: Obj) -> int | None:
     return None
 
 
+Result = Literal["success", "failure", "unknown"]
+
+
 async def run_probe(spec: ProbeSpec, container: Obj, pod_ip: str, network: PodNetwork,
-                    session: aiohttp.ClientSession, timeout: float) -> tuple[bool, str]:
-    """(success, output) of one probe attempt."""
+                    session: aiohttp.ClientSession, timeout: float,
+                    exec_in: Container | None = None) -> tuple[Result, str]:
+    """(result, output) of one probe attempt; `unknown` is a probe error (its output is
+    the error), which the kubelet reports and throws away."""
+    if "grpc" in spec.handler:
+        g = spec.handler["grpc"]
+        ok, out = await probe_grpc(network, pod_ip, int(g.get("port", 0)),
+                                   str(g.get("service") or ""), timeout, spec.timeout)
+        return ("success" if ok else "failure"), out
+    if "exec" in spec.handler:
+        if exec_in is None:
+            return "unknown", "rpc error: code = Unknown desc = container not found"
+        res = await run_exec([str(a) for a in spec.handler["exec"].get("command") or []],
+                             exec_in)
+        if res.exit_code is None:
+            return "unknown", res.output
+        return ("success" if res.exit_code == 0 else "failure"), res.output
+    ok, out = await _network_probe(spec, container, pod_ip, network, session, timeout)
+    return ("success" if ok else "failure"), out
+
+
+async def _network_probe(spec: ProbeSpec, container: Obj, pod_ip: str, network: PodNetwork,
+                         session: aiohttp.ClientSession, timeout: float) -> tuple[bool, str]:
+    """(success, output) of an httpGet or tcpSocket probe."""
     if "httpGet" in spec.handler:
         hg = spec.handler["httpGet"]
         port = resolve_port(hg.get("port"), container)

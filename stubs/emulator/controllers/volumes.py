@@ -60,3 +60,29 @@ def mount_errors(store: Store, pod: Obj) -> list[tuple[str, str]]:
         if err:
             out.append((vol.get("name", ""), err))
     return out
+
+
+def mounted_file(store: Store, pod: Obj, container: Obj, path: str) -> str | None:
+    """The content of `path` in the container when a Secret or ConfigMap volume mounts it
+    (a key, an item's path, or a subPath mount), else None: what `cat` would read."""
+    volumes = {v.get("name"): v for v in (pod.get("spec") or {}).get("volumes") or []}
+    src = SourceReader(store, (pod.get("metadata") or {}).get("namespace", ""))
+    for m in container.get("volumeMounts") or []:
+        vol = volumes.get(m.get("name")) or {}
+        kind = "secret" if "secret" in vol else "configMap" if "configMap" in vol else None
+        if kind is None:
+            continue
+        ref = vol[kind]
+        data = (src.secret(str(ref.get("secretName", ""))) if kind == "secret"
+                else src.configmap(str(ref.get("name", "")))) or {}
+        files = {str(i.get("path")): data[i["key"]] for i in ref.get("items") or []
+                 if i.get("key") in data} if ref.get("items") else dict(data)
+        mount = str(m.get("mountPath", "")).rstrip("/")
+        if m.get("subPath"):
+            if path == mount and m["subPath"] in files:
+                return files[m["subPath"]]
+            continue
+        for rel, text in files.items():
+            if f"{mount}/{rel}" == path:
+                return text
+    return None

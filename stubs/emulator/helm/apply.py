@@ -42,7 +42,12 @@ INSTALL_ORDER = ("Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange",
 
 
 class ApplyError(Exception):
-    """The release could not be applied; str() is Helm's error text."""
+    """The release could not be applied; str() is Helm's error text. `applied` lists what
+    was created or updated before the failure (a later uninstall deletes exactly those)."""
+
+    def __init__(self, message: str, applied: Sequence[ObjRef] = ()) -> None:
+        super().__init__(message)
+        self.applied = list(applied)
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,7 @@ def apply_release(store: Store, resolved: Sequence[Resolved], *, release: str,
     """Create or replace every object, prune what `previous` had; returns the inventory."""
     action = "upgrade" if previous else "install"
     prev = set(previous)
+    applied: list[ObjRef] = []
     for item in resolved:
         obj = copy.deepcopy(item.obj)
         meta = obj.setdefault("metadata", {})
@@ -123,6 +129,7 @@ def apply_release(store: Store, resolved: Sequence[Resolved], *, release: str,
         try:
             if live is None:
                 store.create(item.rt, ns, obj)
+                applied.append(item.ref)
                 continue
             if item.ref not in prev:
                 problem = _owned_by(live, release, release_ns)
@@ -132,18 +139,20 @@ def apply_release(store: Store, resolved: Sequence[Resolved], *, release: str,
                         f"rendered manifests contain a resource that already exists. Unable "
                         f"to continue with {action}: {item.ref.kind} \"{item.ref.name}\""
                         f"{where} exists and cannot be imported into the current release: "
-                        f"invalid ownership metadata; {problem}")
+                        f"invalid ownership metadata; {problem}", applied)
             if item.ref.kind == "Job" and live.get("spec") != obj.get("spec"):
                 store.delete(item.rt, ns, item.ref.name)
                 store.create(item.rt, ns, obj)
+                applied.append(item.ref)
                 continue
             meta.pop("resourceVersion", None)
             store.replace(item.rt, ns, item.ref.name, obj)
+            applied.append(item.ref)
         except ApiError as e:
             # Helm's kube client wording (pkg/kube/client.go): a create, or a patch.
             raise ApplyError(f"failed to create resource: {e.message}" if live is None else
                              f'cannot patch "{item.ref.name}" with kind {item.ref.kind}: '
-                             f"{e.message}") from None
+                             f"{e.message}", applied) from None
     current = [r.ref for r in resolved]
     prune(store, [ref for ref in previous if ref not in set(current)])
     return current

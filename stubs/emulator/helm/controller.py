@@ -14,8 +14,16 @@ Per HelmRelease, as helm-controller v1.1 (Flux v2.4) does it
 4. install (no deployed release) or upgrade (chart version or values changed): render, apply,
    prune. A render failure stores no release: failures+1, no remediation, retried with
    back-off. An apply failure or a wait that ends in a timeout/failed Job stores a failed
-   release and counts toward `remediation.retries`; past them Stalled=True/RetriesExceeded.
-   Remediation does not uninstall here (the failing objects stay for diagnosis);
+   release, counts toward the action's `remediation.retries` (installFailures /
+   upgradeFailures) and is remediated in the same pass (see remediation.py): install
+   failures are uninstalled (objects deleted, history entry `uninstalled`), upgrade
+   failures rolled back to the last good release (re-applied as a new version, the failed
+   one `superseded`) or uninstalled; Remediated=True/<Rollback|Uninstall>Succeeded and Ready
+   False with the same reason until the next attempt, Reconciling=ProgressingWithRetry.
+   Past the retries: Stalled=True/RetriesExceeded `Failed to <action> after <n>
+   attempt(s)`, the last failure left in place unless `remediateLastFailure`; a stalled
+   release moves again only on a new generation. A rollback does not wait for readiness
+   (Flux's rollback waits unless `rollback.disableWait`);
 5. wait (unless `disableWait`): Ready=Unknown/Progressing `Running '<action>' action with
    timeout of <t>` until every Deployment/StatefulSet/DaemonSet/Job/Pod of the release is
    Current by kstatus; the timeout (spec.timeout, default 5m, times the emulator's
@@ -43,7 +51,17 @@ from ..kubeapi.errors import ApiError
 from ..kubeapi.resources import ResourceType
 from ..kubeapi.store import WatchEvent, now_iso
 from . import conditions as cond
-from .apply import HR_NAME, HR_NAMESPACE, ApplyError, ObjRef, apply_release, prune, resolve
+from . import remediation as rem
+from .apply import (
+    HR_NAME,
+    HR_NAMESPACE,
+    ApplyError,
+    ObjRef,
+    Resolved,
+    apply_release,
+    prune,
+    resolve,
+)
 from .charts import DEFAULT_CHARTS_DIR, Chart, ChartIndex
 from .kstatus import CURRENT, WAITED_KINDS, compute, job_failure
 from .postrender import post_render
@@ -89,6 +107,8 @@ class _Release:
     inventory: list[ObjRef] = field(default_factory=list)
     version: int = 0
     pending: _Pending | None = None
+    # Helm's storage: the manifest of each stored version (what a rollback re-applies).
+    manifests: dict[int, list[Resolved]] = field(default_factory=dict)
 
 
 class _Failed(Exception):
@@ -183,34 +203,46 @@ class HelmController(Controller):
         if rel.pending is not None and rel.pending.generation == gen:
             return self._check_wait(hr, status, rel)
         rel.pending = None
+        if cond.is_true(status, "Stalled") and status.get("observedGeneration") == gen:
+            return None  # a terminal error: only a new generation moves it again
         self._check_dependencies(hr, status)
         chart = await self._chart(hr, status, rel)
         values = self._values(hr, status, chart)
         config_digest = digest(values)
-        history = status.get("history") or []
-        latest = history[0] if history else None
-        if latest and latest.get("chartName") == chart.name and \
-                latest.get("chartVersion") == chart.version and \
-                latest.get("configDigest") == config_digest:
-            if latest.get("status") == "deployed":
-                if not cond.is_true(status, "Ready"):
-                    self._succeeded(hr, status, rel, latest.get("action", "install"),
-                                    chart, int(latest.get("version", rel.version)))
-                status["observedGeneration"] = gen
-                return interval
-            if cond.is_true(status, "Stalled"):
-                return None  # out of retries: only a spec change moves it again
         if status.get("lastAttemptedRevision") != chart.version or \
                 status.get("lastAttemptedConfigDigest") != config_digest:
             for counter in ("failures", "installFailures", "upgradeFailures"):
-                status.pop(counter, None)
-        deployed = any(h.get("status") in ("deployed", "superseded") for h in history)
-        action = "upgrade" if deployed else "install"
+                status.pop(counter, None)  # action.MustResetFailures
         status.update({
             "lastAttemptedGeneration": gen, "lastAttemptedRevision": chart.version,
             "lastAttemptedRevisionDigest": chart.digest,
-            "lastAttemptedConfigDigest": config_digest, "lastAttemptedReleaseAction": action,
-            "storageNamespace": _target_ns(hr)})
+            "lastAttemptedConfigDigest": config_digest, "storageNamespace": _target_ns(hr)})
+        # The decision table of AtomicRelease.actionForState, on the latest release.
+        history = status.get("history") or []
+        latest = history[0] if history else None
+        state = str(latest.get("status")) if latest else "absent"
+        if state == "deployed" and latest is not None and \
+                latest.get("chartName") == chart.name and \
+                latest.get("chartVersion") == chart.version and \
+                latest.get("configDigest") == config_digest:
+            if not cond.is_true(status, "Ready"):  # in sync (e.g. the values rolled back to)
+                self._succeeded(hr, status, rel, "upgrade" if cond.get(status, "Remediated")
+                                else latest.get("action", "install"),
+                                chart, int(latest.get("version", rel.version)))
+            status["observedGeneration"] = gen
+            return interval
+        if state == "failed":
+            remediation = rem.active(spec, status)
+            if remediation is not None and remediation.failures(status) > 0:
+                return self._remediate(hr, status, rel, remediation)
+            action = "upgrade"  # conditions changed since the failure: try again
+        else:
+            action = "install" if state in ("absent", "uninstalled") else "upgrade"
+            remediation = rem.Remediation.of(spec, action)
+            if remediation.exhausted(status):
+                status["lastAttemptedReleaseAction"] = action
+                return self._stall(hr, status, remediation)
+        status["lastAttemptedReleaseAction"] = action
         return self._release(hr, status, rel, action, chart, values, config_digest)
 
     # ---- steps ---------------------------------------------------------------------------
@@ -328,6 +360,10 @@ class HelmController(Controller):
                  config_digest: str) -> float | None:
         spec = hr.get("spec") or {}
         target_ns, release = _target_ns(hr), _release_name(hr)
+        if action == "install":
+            status.pop("history", None)  # Install starts from a clean history
+        cond.delete(status, "TestSuccess")
+        cond.delete(status, "Remediated")
         try:
             manifests = render_chart(chart, values, release_name=release, namespace=target_ns,
                                      lookup=self._lookup, is_upgrade=action == "upgrade",
@@ -346,11 +382,16 @@ class HelmController(Controller):
         if action == "install" and (spec.get("install") or {}).get("createNamespace"):
             self._create_namespace(target_ns)
         try:
+            resolved = resolve(self.store, manifests, target_ns)
+            rel.manifests = {v: m for v, m in rel.manifests.items()
+                             if v > rel.version - MAX_HISTORY}
+            rel.manifests[rel.version] = resolved
             rel.inventory = apply_release(
-                self.store, resolve(self.store, manifests, target_ns), release=release,
+                self.store, resolved, release=release,
                 release_ns=target_ns, hr_name=hr["metadata"]["name"],
                 hr_ns=hr["metadata"]["namespace"], previous=rel.inventory)
         except ApplyError as e:
+            rel.inventory = list(dict.fromkeys([*rel.inventory, *e.applied]))
             return self._stored_failure(hr, status, rel, action, chart, config_digest, str(e))
         timeout = parse_duration(spec.get("timeout"), DEFAULT_TIMEOUT)
         if (spec.get(action) or {}).get("disableWait"):
@@ -414,28 +455,101 @@ class HelmController(Controller):
     def _stored_failure(self, hr: dict[str, Any], status: dict[str, Any], rel: _Release,
                         action: str, chart: Chart, config_digest: str, err: str,
                         recorded: bool = False) -> float | None:
-        """A failed release was stored: counts toward remediation retries."""
+        """A failed release was stored: it counts toward the action's remediation retries,
+        and is remediated at once (AtomicRelease runs the remediation in the same pass)."""
         if not recorded:
             self._record(status, rel, action, chart, config_digest, "failed")
-        counter = f"{action}Failures"
-        status[counter] = int(status.get(counter, 0)) + 1
+        remediation = rem.Remediation.of(hr.get("spec") or {}, action)
+        status[remediation.counter] = remediation.failures(status) + 1
         status["failures"] = int(status.get("failures", 0)) + 1
         self._failed(hr, status, action, chart, err)
-        spec = hr.get("spec") or {}
-        retries = int((((spec.get(action) or {}).get("remediation") or {}).get("retries"))
-                      or 0)
-        if status[counter] > retries:
-            attempts = status[counter]
-            cond.mark(status, "Stalled", "True", "RetriesExceeded",
-                      f"Failed to {action} after {attempts} attempt(s)")
-            cond.delete(status, "Reconciling")
-            status["observedGeneration"] = int(hr["metadata"].get("generation", 1))
-            return None
-        interval = parse_duration(spec.get("interval"), DEFAULT_INTERVAL)
-        retry = min(interval, 30.0)
+        return self._remediate(hr, status, rel, remediation)
+
+    def _remediate(self, hr: dict[str, Any], status: dict[str, Any], rel: _Release,
+                   remediation: rem.Remediation) -> float | None:
+        """The latest release failed: uninstall or roll back between attempts; past the
+        retries, stall (remediating that last failure only if `remediateLastFailure`)."""
+        exhausted = remediation.exhausted(status)
+        if exhausted and not remediation.remediate_last:
+            return self._stall(hr, status, remediation)
+        history = status.get("history") or []
+        if remediation.strategy == rem.ROLLBACK:
+            target = rem.rollback_target(history)
+            if target is None or int(target.get("version", 0)) not in rel.manifests:
+                cond.mark(status, "Stalled", "True", "MissingRollbackTarget",
+                          "Failed to perform remediation: missing target release for "
+                          "rollback: cannot remediate failed release")
+                cond.delete(status, "Reconciling")
+                status["observedGeneration"] = int(hr["metadata"].get("generation", 1))
+                return None
+            self._rollback(hr, status, rel, target)
+        else:
+            self._uninstall(hr, status, rel)
+        _summarize(status)
+        if exhausted:
+            return self._stall(hr, status, remediation)
+        ready = cond.get(status, "Ready") or {}
         cond.mark(status, "Reconciling", "True", "ProgressingWithRetry",
-                  f"retrying after {format_duration(retry)}")
-        return retry * self.scale
+                  str(ready.get("message", "")))
+        # ErrMustRequeue: controller-runtime's per-item rate limiter (5ms doubling).
+        return min(DEFAULT_INTERVAL, 0.005 * 2 ** int(status.get("failures", 1))) * self.scale
+
+    def _stall(self, hr: dict[str, Any], status: dict[str, Any],
+               remediation: rem.Remediation) -> float | None:
+        """Out of retries: a terminal error, no requeue (returns None)."""
+        cond.mark(status, "Stalled", "True", "RetriesExceeded",
+                  f"Failed to {status.get('lastAttemptedReleaseAction', remediation.action)} "
+                  f"after {remediation.failures(status)} attempt(s)")
+        cond.delete(status, "Reconciling")
+        status["observedGeneration"] = int(hr["metadata"].get("generation", 1))
+        return None
+
+    def _uninstall(self, hr: dict[str, Any], status: dict[str, Any], rel: _Release) -> None:
+        """Uninstall remediation: delete the release's objects; Helm's records go too
+        (`uninstall.keepHistory` false), the snapshot reads `uninstalled`."""
+        history = [dict(h) for h in status.get("history") or []]
+        prune(self.store, rel.inventory)
+        rel.inventory, rel.manifests, rel.version = [], {}, 0
+        cur = history[0] if history else {}
+        if history:
+            history[0]["status"] = "uninstalled"
+            status["history"] = history
+        msg = (f"Helm uninstall remediation for release {_full_name(cur)} with chart "
+               f"{cur.get('chartName')}@{cur.get('chartVersion')} succeeded")
+        cond.mark(status, "Remediated", "True", "UninstallSucceeded", msg)
+        self._event(hr, "Normal", "UninstallSucceeded", msg)
+
+    def _rollback(self, hr: dict[str, Any], status: dict[str, Any], rel: _Release,
+                  target: dict[str, Any]) -> None:
+        """Rollback remediation: re-apply the target release's manifest as a new version;
+        the failed release is superseded (Helm's rollback action)."""
+        label = (f"Helm rollback to previous release {_full_name(target)} with chart "
+                 f"{target.get('chartName')}@{target.get('chartVersion')}")
+        try:
+            rel.inventory = apply_release(
+                self.store, rel.manifests[int(target["version"])], release=rel.name,
+                release_ns=_target_ns(hr), hr_name=hr["metadata"]["name"],
+                hr_ns=hr["metadata"]["namespace"], previous=rel.inventory)
+        except ApplyError as e:
+            status["failures"] = int(status.get("failures", 0)) + 1
+            msg = f"{label} failed: {e}"
+            cond.mark(status, "Remediated", "False", "RollbackFailed", msg)
+            self._event(hr, "Warning", "RollbackFailed", msg)
+            return
+        rel.version += 1
+        rel.manifests[rel.version] = rel.manifests[int(target["version"])]
+        history = [dict(h) for h in status.get("history") or []]
+        for h in history:
+            if h.get("status") in ("deployed", "failed"):
+                h["status"] = "superseded"
+        stamp = now_iso()
+        snapshot = {**target, "version": rel.version, "status": "deployed",
+                    "lastDeployed": stamp, "action": "rollback",
+                    "digest": digest({"chart": target.get("digest"), "version": rel.version})}
+        status["history"] = [snapshot, *history][:MAX_HISTORY]
+        msg = f"{label} succeeded"
+        cond.mark(status, "Remediated", "True", "RollbackSucceeded", msg)
+        self._event(hr, "Normal", "RollbackSucceeded", msg)
 
     def _failed(self, hr: dict[str, Any], status: dict[str, Any], action: str,
                 chart: Chart, err: str) -> None:
@@ -456,6 +570,7 @@ class HelmController(Controller):
         gen = int(hr["metadata"].get("generation", 1))
         cond.mark(status, "Released", "True", reason, msg)
         cond.mark(status, "Ready", "True", reason, msg)
+        cond.delete(status, "Remediated")
         cond.delete(status, "Reconciling")
         cond.delete(status, "Stalled")
         status["observedGeneration"] = gen
@@ -565,6 +680,21 @@ class HelmController(Controller):
         if self.events is not None:
             with contextlib.suppress(ApiError):
                 self.events.record(object_ref(hr), type_, reason, message)
+
+
+def _summarize(status: dict[str, Any]) -> None:
+    """Ready mirrors the newest of Remediated and Released; any remediation is a failure
+    (internal/reconcile/release.go `summarize`)."""
+    pick = cond.get(status, "Remediated") or cond.get(status, "Released")
+    if pick is None:
+        return
+    value = "False" if pick["type"] == "Remediated" else str(pick["status"])
+    cond.mark(status, "Ready", value, str(pick["reason"]), str(pick["message"]))
+
+
+def _full_name(snapshot: dict[str, Any]) -> str:
+    """Snapshot.FullReleaseName: `<namespace>/<name>.v<version>`."""
+    return f"{snapshot.get('namespace')}/{snapshot.get('name')}.v{snapshot.get('version')}"
 
 
 def _source_ref(hr: dict[str, Any]) -> tuple[str, str, str]:
