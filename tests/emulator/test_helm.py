@@ -5,6 +5,7 @@ upgrades and pruning, wait vs disableWait and the install timeout."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -333,14 +334,14 @@ def test_a_missing_target_namespace_until_create_namespace() -> None:
             "Helm install failed for release monitoring/grafana with chart bp-grafana@1.0.0: "
             'failed to create resource: namespaces "monitoring" not found')
         # install.createNamespace: Helm creates it (labelled name=<namespace>) and installs.
-        live = hr_get(em, "bp-grafana")
-        assert live is not None
-        live["spec"]["install"]["createNamespace"] = True
-        live["metadata"].pop("resourceVersion")
-        em.store.replace(rt(em, HR), "flux-system", "bp-grafana", live)
-        await until(em, HR, lambda: ready(em, "bp-grafana"))
-        ns = em.store.get(rt(em, ("", "v1", "namespaces")), None, "monitoring")
-        assert ns["metadata"]["labels"]["name"] == "monitoring"
+        fresh = copy.deepcopy(hr)
+        fresh["metadata"]["name"] = "bp-grafana-ns"
+        fresh["spec"].update(targetNamespace="observability", releaseName="grafana-ns")
+        fresh["spec"]["install"]["createNamespace"] = True
+        em.store.create(rt(em, HR), "flux-system", fresh)
+        await until(em, HR, lambda: ready(em, "bp-grafana-ns"))
+        ns = em.store.get(rt(em, ("", "v1", "namespaces")), None, "observability")
+        assert ns["metadata"]["labels"]["name"] == "observability"
 
     run(body)
 

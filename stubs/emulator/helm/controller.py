@@ -209,7 +209,8 @@ class HelmController(Controller):
         chart = await self._chart(hr, status, rel)
         values = self._values(hr, status, chart)
         config_digest = digest(values)
-        if status.get("lastAttemptedRevision") != chart.version or \
+        if status.get("lastAttemptedGeneration") != gen or \
+                status.get("lastAttemptedRevision") != chart.version or \
                 status.get("lastAttemptedConfigDigest") != config_digest:
             for counter in ("failures", "installFailures", "upgradeFailures"):
                 status.pop(counter, None)  # action.MustResetFailures
