@@ -49,7 +49,7 @@ class Row:
     code: int
     reason: str
     message: str  # the answer's message starts with this
-    authorization: str | None = None  # replaces the good bearer token when set
+    authorization: str | None = None  # replaces the good bearer token when set ("": none)
     streamed: int = 0  # a body of this many bytes, streamed instead of `body`
 
 
@@ -88,6 +88,22 @@ ROWS: dict[str, Row] = {
                        streamed=20 * MiB),
     "patch-20MB": Row("PATCH", True, MERGE, None, 413, "RequestEntityTooLarge", TOO_LARGE,
                       streamed=20 * MiB),
+    "no-credentials-get": Row("GET", True, None, None, 403, "Forbidden",
+                              'configmaps "target" is forbidden: User "system:anonymous" '
+                              'cannot get resource "configmaps" in API group "" in the '
+                              "namespace", authorization=""),
+    "no-credentials-create": Row("POST", False, JSON, b'{"metadata": {"name": "x"}}', 403,
+                                 "Forbidden", 'configmaps is forbidden: User '
+                                 '"system:anonymous" cannot create resource "configmaps"',
+                                 authorization=""),
+    "basic-auth-is-anonymous": Row("PATCH", True, MERGE, b'{"data": {"x": "y"}}', 403,
+                                   "Forbidden", 'configmaps "target" is forbidden: User '
+                                   '"system:anonymous" cannot patch resource',
+                                   authorization="Basic YWRtaW46YWRtaW4="),
+    "bearer-without-a-token": Row("DELETE", False, None, None, 403, "Forbidden",
+                                     'configmaps is forbidden: User "system:anonymous" '
+                                     'cannot deletecollection resource "configmaps"',
+                                     authorization="Bearer"),
     "wrong-bearer-token": Row("GET", True, None, None, 401, "Unauthorized", "Unauthorized",
                               authorization="Bearer not-the-token"),
     "jwt-alg-none": Row("GET", True, None, None, 401, "Unauthorized", "Unauthorized",
@@ -107,13 +123,16 @@ def test_bad_input_answers_the_real_status(raw: httpx.Client, ns: str, row: Row)
     headers = {}
     if row.content_type is not None:
         headers["Content-Type"] = row.content_type
-    if row.authorization is not None:
+    if row.authorization:
         headers["Authorization"] = row.authorization
     url = f"{collection}/target" if row.on_object else collection
     if row.method == "PATCH" and row.content_type == "application/apply-patch+yaml":
         url += "?fieldManager=bad-input"
     content = _big(row.streamed) if row.streamed else row.body
-    r = raw.request(row.method, url, content=content, headers=headers)
+    request = raw.build_request(row.method, url, content=content, headers=headers)
+    if row.authorization == "":
+        del request.headers["Authorization"]
+    r = raw.send(request)
 
     assert r.status_code == row.code, r.text[:300]
     status = r.json()
@@ -136,3 +155,20 @@ def test_non_utf8_in_a_string_is_read_as_the_replacement_character(
                   headers={"Content-Type": MERGE})
     assert r.status_code == 200, r.text[:300]
     assert r.json()["data"] == {"k": "a\ufffdb"}
+
+
+@pytest.mark.parametrize("path", ["/version", "/healthz", "/readyz", "/livez"])
+def test_anonymous_reads_the_public_info_paths(raw: httpx.Client, path: str) -> None:
+    """system:public-info-viewer: the only paths RBAC opens to system:anonymous."""
+    request = raw.build_request("GET", path)
+    del request.headers["Authorization"]
+    assert raw.send(request).status_code == 200
+
+
+def test_anonymous_discovery_is_forbidden_by_path(raw: httpx.Client) -> None:
+    request = raw.build_request("GET", "/apis")
+    del request.headers["Authorization"]
+    r = raw.send(request)
+    assert r.status_code == 403
+    assert r.json()["message"] == 'forbidden: User "system:anonymous" cannot get path "/apis"'
+    assert r.json()["details"] == {}

@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from . import (
+    anonymous,
     bodies,
     errors,
     fieldmanager,
@@ -202,12 +203,12 @@ class KubeApiServer:
     # ---- middleware ----------------------------------------------------------------------
     @web.middleware
     async def _auth_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        if request.path not in ("/healthz", "/readyz", "/livez"):
-            header = request.headers.get("Authorization", "")
-            scheme, _, presented = header.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
-                    presented.strip().encode(), self.token.encode()):
-                return _error(errors.unauthorized())
+        header = request.headers.get("Authorization", "")
+        if anonymous.is_anonymous(header):
+            if request.path not in anonymous.PUBLIC_INFO_PATHS:
+                return _error(anonymous.forbidden(request.method, request.path, request.query))
+        elif not hmac.compare_digest(header.split(" ", 2)[1].encode(), self.token.encode()):
+            return _error(errors.unauthorized())
         verb = request.method.lower()
         if request.query.get("watch") in ("true", "1"):
             verb = "watch"
