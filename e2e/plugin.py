@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from . import interrupts, xdist_scheduling
+from . import interrupts, rootdir_guard, xdist_scheduling
 from .config import PROVIDERS, Settings, resolve
 from .errors import ConfigError, E2EError
 from .journey.model import Step
@@ -126,6 +126,9 @@ def pytest_configure(config: pytest.Config) -> None:
     interrupts.install()
     config.addinivalue_line("markers", "journey: a step of the 16-step Sovereign journey")
     config.addinivalue_line("markers", "fault(name): a fault scenario of scenarios/faults/")
+    misread = rootdir_guard.misread_option(config)
+    if misread:
+        raise pytest.UsageError(misread)
     try:
         _settings(config)
     except ConfigError as e:

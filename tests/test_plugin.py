@@ -130,3 +130,31 @@ def test_an_existing_cycle_is_never_overwritten(pytester: pytest.Pytester) -> No
                                  "(cycle t8 ERROR*"])
     assert (reports / "t7.json").read_text() == "{}"
     assert json.loads((reports / "t8.json").read_text())["verdict"] == "ERROR"
+
+
+def test_a_path_option_value_cannot_become_the_rootdir(
+        pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # pytest picks its rootdir before plugins load, so `--report-dir DIR` (separate words)
+    # looks like a test path to it; a DIR outside the project hides the project's settings.
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\ntestpaths = ["journey"]\n')
+    (pytester.path / "journey").mkdir()
+    (pytester.path / "journey" / "test_journey.py").write_text(JOURNEY)
+    pytester.makepyfile(test_not_in_testpaths="def test_x():\n    pass\n")
+    outside = tmp_path_factory.mktemp("reports-elsewhere")
+
+    result = pytester.runpytest_subprocess("--collect-only", "-q", "--report-dir", str(outside))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert errors == [f"ERROR: sovereign-e2e: pytest took {outside} (the value of --report-dir) "
+                      "for a test path and chose it as its rootdir, so this project's pytest "
+                      f"settings were not read: write --report-dir={outside}"]
+    assert list(outside.iterdir()) == []  # nothing written
+
+    fixed = pytester.runpytest_subprocess("--collect-only", "-q", f"--report-dir={outside}")
+    assert fixed.ret == pytest.ExitCode.OK
+    assert "16 tests collected" in fixed.stdout.str()
+    assert "test_not_in_testpaths" not in fixed.stdout.str()
+    # A value inside the project leaves the rootdir alone: no complaint.
+    inside = pytester.mkdir("reports")
+    same = pytester.runpytest_subprocess("--collect-only", "-q", "--report-dir", str(inside))
+    assert same.ret == pytest.ExitCode.OK, same.stderr.str()

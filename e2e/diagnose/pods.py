@@ -15,6 +15,7 @@ from .owners import describe_owner, release_of, workload_of
 Obj = dict[str, Any]
 SOURCE_NOT_FOUND = re.compile(r'(secret|configmap) "([^"]+)" not found')
 KEY_NOT_FOUND = re.compile(r"couldn't find key (\S+) in (Secret|ConfigMap) ([^/\s]+)/(\S+)")
+CLAIM_UNRESOLVED = re.compile(r'persistentvolumeclaim "([^"]+)" (not found|is being deleted)')
 VOLUME_KEY_MISSING = re.compile(r'for volume "([^"]+)" : (?:configmap references non-existent '
                                 r"config key|references non-existent secret key): (\S+)")
 PROBE_STATUS = re.compile(r"(Liveness|Readiness|Startup) probe failed: HTTP probe failed with "
@@ -299,6 +300,12 @@ def unschedulable(sov: Sovereign, pods: list[Obj]) -> list[Finding]:
             fix = f"lower the resource requests of {owner}, or add capacity"
         elif "taint" in msg:
             fix = f"add a toleration for the node's taint to {owner}, or remove the taint"
+        elif claim := CLAIM_UNRESOLVED.search(msg):
+            name, state = claim.group(1), claim.group(2)
+            fix = (f"create PersistentVolumeClaim {namespace_of(pod)}/{name}, or correct the "
+                   f"claimName in {owner}" if state == "not found" else
+                   f"wait for PersistentVolumeClaim {namespace_of(pod)}/{name} to go (or "
+                   f"remove its finalizers), then recreate it for {owner}")
         else:
             fix = f"make {owner} fit a node (the scheduler's message says what does not fit)"
         out.append(blocking(

@@ -53,7 +53,7 @@ def gateways(sov: Sovereign) -> set[tuple[str, str]]:
 def route_findings(sov: Sovereign) -> list[Finding]:
     out: list[Finding] = []
     existing = gateways(sov)
-    services = {(namespace_of(s), name_of(s)) for s in sov.informers(gvr.SERVICES).items()}
+    services = {(namespace_of(s), name_of(s)): s for s in sov.informers(gvr.SERVICES).items()}
     known = ", ".join(f"{ns}/{n}" for ns, n in sorted(existing)) or "none"
     for route in sov.informers(gvr.HTTPROUTES).items():
         rref = f"{namespace_of(route)}/{name_of(route)}"
@@ -100,7 +100,29 @@ def route_findings(sov: Sovereign) -> list[Finding]:
                         f"HTTPRoute {rref} sends traffic to Service {key[0]}/{key[1]}, which "
                         "does not exist", "create the Service or fix the backendRef",
                         backend=f"{key[0]}/{key[1]}"))
+                elif b.get("kind", "Service") == "Service" and key in services:
+                    out.extend(_backend_port_missing(route, b, services[key]))
     return out
+
+
+def _backend_port_missing(route: Obj, ref: Obj, service: Obj) -> list[Finding]:
+    """A backendRef port the Service does not expose. Cilium accepts the route and
+    resolves the reference (it checks that the Service exists, not its ports), and Envoy
+    answers 503 for a cluster with no endpoints: only the objects say why."""
+    ports = list((service.get("spec") or {}).get("ports") or [])
+    if ref.get("port") is None or any(p.get("port") == ref.get("port") for p in ports):
+        return []
+    rref = f"{namespace_of(route)}/{name_of(route)}"
+    sref = f"{namespace_of(service)}/{name_of(service)}"
+    shown = ", ".join(f"{p.get('port')}" + (f"/{p['name']}" if p.get("name") else "")
+                      for p in ports) or "none"
+    return [blocking(
+        "route.backend-port-missing", subject_of(route),
+        f"HTTPRoute {rref} sends traffic to port {ref.get('port')} of Service {sref}, which "
+        f"exposes no such port (it has: {shown}); the gateway has no endpoint for it",
+        f"set the backendRef port of HTTPRoute {rref} to a port of Service {sref} "
+        f"({shown}), or add port {ref.get('port')} to the Service",
+        backend=sref, port=str(ref.get("port")), service_ports=shown)]
 
 
 def _host_matches(pattern: str, host: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from e2e.diagnose import apis, causality, conditions, flux, jobs, net, pods, services
+from e2e.diagnose import apis, causality, conditions, flux, jobs, net, pods, routes, services
 from e2e.kube import gvr
 
 from .fakesov import FakeSov, event, meta, pod
@@ -126,6 +126,21 @@ def test_unschedulable_names_the_selector() -> None:
     [f] = pods.unschedulable(FakeSov().add(p), [p])  # type: ignore[arg-type]
     assert f.code == "pod.unschedulable" and "didn't match" in f.message
     assert "{'gpu': 'true'}" in f.hint and "match a node's labels" in f.hint
+
+
+def test_unschedulable_for_a_claim_names_the_claim() -> None:
+    p = pod("db-1", phase="Pending", conditions=[{
+        "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+        "message": '0/1 nodes are available: persistentvolumeclaim "db-data" not found. '
+                   "preemption: 0/1 nodes are available: 1 Preemption is not helpful for "
+                   "scheduling."}])
+    [f] = pods.unschedulable(FakeSov().add(p), [p])  # type: ignore[arg-type]
+    assert f.hint.startswith("create PersistentVolumeClaim apps/db-data, or correct the "
+                             "claimName in ")
+    p["status"]["conditions"][0]["message"] = (
+        '0/1 nodes are available: persistentvolumeclaim "db-data" is being deleted.')
+    [g] = pods.unschedulable(FakeSov().add(p), [p])  # type: ignore[arg-type]
+    assert g.hint.startswith("wait for PersistentVolumeClaim apps/db-data to go")
 
 
 # ---- services and workloads ---------------------------------------------------------------
@@ -361,3 +376,21 @@ def test_upstream_cause_heads_the_list() -> None:
     assert [f.code for f in found] == ["service.no-endpoints", "pod.configmap-missing"]
     ordered = causality.upstream_first(sov, found)  # type: ignore[arg-type]
     assert [f.code for f in ordered] == ["pod.configmap-missing", "service.no-endpoints"]
+
+
+# ---- routes -------------------------------------------------------------------------------
+
+def test_backend_port_the_service_does_not_expose() -> None:
+    svc = service("web", {"app": "web"})
+    svc["spec"]["ports"][0]["name"] = "http"
+    wrong = route("web")
+    wrong["spec"]["rules"][0]["backendRefs"][0]["port"] = 8080
+    [f] = routes.route_findings(FakeSov().add(svc, wrong))  # type: ignore[arg-type]
+    assert f.code == "route.backend-port-missing" and f.subject is not None
+    assert (f.subject.kind, f.subject.name) == ("HTTPRoute", "web-route")
+    assert "port 8080 of Service apps/web, which exposes no such port (it has: 80/http)" in \
+        f.message
+    assert f.hint.startswith("set the backendRef port of HTTPRoute apps/web-route to a port "
+                             "of Service apps/web (80/http), or add port 8080")
+    # The same route on the Service's port: nothing to say.
+    assert routes.route_findings(FakeSov().add(svc, route("web"))) == []  # type: ignore[arg-type]

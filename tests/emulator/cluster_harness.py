@@ -28,6 +28,7 @@ GVR = {
     "Gateway": ("gateway.networking.k8s.io", "v1", "gateways"),
     "HTTPRoute": ("gateway.networking.k8s.io", "v1", "httproutes"),
     "ReferenceGrant": ("gateway.networking.k8s.io", "v1beta1", "referencegrants"),
+    "PersistentVolumeClaim": ("", "v1", "persistentvolumeclaims"),
 }
 
 

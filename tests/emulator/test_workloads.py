@@ -191,6 +191,28 @@ def test_requests_beyond_allocatable_are_insufficient(c: Cluster) -> None:
         "available: 1 No preemption victims found for incoming pod.")
 
 
+def test_a_missing_claim_keeps_the_pod_pending_until_it_exists(c: Cluster) -> None:
+    """VolumeBinding's PreFilter: a claim that does not exist makes the pod unschedulable
+    (unresolvable by preemption); creating the claim lets the scheduler bind it."""
+    d = deployment("stateful")
+    d["spec"]["template"]["spec"]["volumes"] = [
+        {"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]
+    c.create("Deployment", d)
+    pod = c.wait("Pod", NS, lambda p: (condition(p, "PodScheduled") or {}).get("reason")
+                 == "Unschedulable" and p["metadata"]["labels"].get("app") == "stateful")
+    msg = condition(pod, "PodScheduled")["message"]  # type: ignore[index]
+    assert msg == ('0/1 nodes are available: persistentvolumeclaim "data" not found. '
+                   "preemption: 0/1 nodes are available: 1 Preemption is not helpful for "
+                   "scheduling.")
+    c.wait_event(NS, event_matches("FailedScheduling", msg))
+    c.create("PersistentVolumeClaim", {
+        "metadata": {"name": "data", "namespace": NS},
+        "spec": {"accessModes": ["ReadWriteOnce"],
+                 "resources": {"requests": {"storage": "1Gi"}}}})
+    c.wait("Pod", NS, lambda p: bool(p["spec"].get("nodeName"))
+           and p["metadata"]["labels"].get("app") == "stateful")
+
+
 def test_quota_refusing_pods_sets_replica_failure(c: Cluster) -> None:
     """kube-controller-manager's signals when admission refuses a ReplicaSet's pods: a
     Warning FailedCreate event and ReplicaFailure=True FailedCreate on the ReplicaSet and

@@ -6,7 +6,9 @@ bound to it by the scheduler, which writes `PodScheduled` and the `Scheduled` ev
 
 The scheduler filters as kube-scheduler's default plugins do for this one node
 (NodeAffinity: `nodeSelector` and required node affinity; NodeResourcesFit: the pod's
-requests against allocatable minus the requests of pods already bound; TaintToleration).
+requests against allocatable minus the requests of pods already bound; TaintToleration;
+VolumeBinding's PreFilter: every PersistentVolumeClaim a volume names must exist and not be
+being deleted, else `persistentvolumeclaim "<name>" not found`, unresolvable by preemption).
 A pod that does not fit stays Pending with `PodScheduled=False/Unschedulable` and a Warning
 `FailedScheduling` event, worded as upstream (`0/1 nodes are available: 1 node(s) didn't
 match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is
@@ -102,11 +104,21 @@ class NodeController(Controller):
         if self.store.try_get(self._nodes(), None, NODE_NAME) is None:
             self.store.create(self._nodes(), None, node_manifest())
 
+    def _claims(self) -> ResourceType:
+        return self.rt("", "v1", "persistentvolumeclaims")
+
     def watches(self) -> Iterable[ResourceType]:
-        return (self._nodes(), self._pods())
+        return (self._nodes(), self._pods(), self._claims())
 
     def keys_for(self, event: WatchEvent) -> Iterable[Key]:
         meta = event.obj["metadata"]
+        if event.obj["kind"] == "PersistentVolumeClaim":
+            # A claim that appears (or goes) may decide pods waiting on it.
+            for pod in self.store.list(self._pods(), meta["namespace"])[0]:
+                if not (pod.get("spec") or {}).get("nodeName") and \
+                        meta["name"] in claim_names(pod):
+                    yield ("Pod", meta["namespace"], pod["metadata"]["name"])
+            return
         if event.obj["kind"] == "Node":
             if event.type == "DELETED" and meta["name"] == NODE_NAME:
                 yield ("Node", "", NODE_NAME)
@@ -127,11 +139,22 @@ class NodeController(Controller):
         bound = [p for p in self.store.list(self._pods(), None)[0]
                  if (p.get("spec") or {}).get("nodeName") == NODE_NAME
                  and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
-        why = unfit_reason(pod, node or node_manifest(), bound)
+        why = self.claims_unresolved(pod) or unfit_reason(pod, node or node_manifest(), bound)
         if why is not None:
             self.unschedulable(pod, why)
             return None
         self.bind(pod)
+        return None
+
+    def claims_unresolved(self, pod: dict[str, Any]) -> tuple[str, str] | None:
+        """VolumeBinding's PreFilter: a claim that is missing or being deleted."""
+        ns = pod["metadata"]["namespace"]
+        for name in claim_names(pod):
+            claim = self.store.try_get(self._claims(), ns, name)
+            if claim is None:
+                return f'persistentvolumeclaim "{name}" not found', NOT_HELPFUL
+            if claim["metadata"].get("deletionTimestamp"):
+                return f'persistentvolumeclaim "{name}" is being deleted', NOT_HELPFUL
         return None
 
     def unschedulable(self, pod: dict[str, Any], why: tuple[str, str]) -> None:
@@ -189,6 +212,15 @@ class NodeController(Controller):
 # ---- filters (kube-scheduler's default plugins, for one node) --------------------------------
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"
+
+
+def claim_names(pod: dict[str, Any]) -> list[str]:
+    """The PersistentVolumeClaims the pod's volumes name (not generic ephemeral volumes)."""
+    return [str(v["persistentVolumeClaim"].get("claimName", ""))
+            for v in (pod.get("spec") or {}).get("volumes") or []
+            if isinstance(v.get("persistentVolumeClaim"), dict)]
+
+
 def pod_requests(pod: dict[str, Any]) -> dict[str, float]:
     """Effective requests: the sum over containers, at least each init container's."""
     spec = pod.get("spec") or {}
