@@ -42,10 +42,6 @@ def unsupported_object_type() -> errors.ApiError:
         + ", ".join(OBJECT_MEDIA_TYPES))
 
 
-def unsupported_patch_type() -> errors.ApiError:
-    return errors.ApiError(415, "UnsupportedMediaType", "415: Unsupported Media Type", {})
-
-
 def _text(raw: bytes) -> str:
     # Go's encoding/json reads an invalid UTF-8 byte as U+FFFD; outside a string the
     # replacement character is then a syntax error, as there.

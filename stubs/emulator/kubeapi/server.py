@@ -465,7 +465,7 @@ class KubeApiServer:
         assert t.name is not None
         ctype = request.content_type
         if ctype not in patches.PATCH_TYPES:
-            raise bodies.unsupported_patch_type()
+            raise errors.unsupported_media_type()
         body = bodies.decode_patch(await request.read(), ctype, patches.APPLY_PATCH)
         if ctype != patches.JSON_PATCH:  # a JSON patch is a list of operations
             request[WARNINGS_KEY] = await self._check_fields(request, t, body)
@@ -506,7 +506,7 @@ class KubeApiServer:
         elif request.method == "PATCH":
             ctype = request.content_type
             if ctype not in patches.PATCH_TYPES or ctype == patches.APPLY_PATCH:
-                raise bodies.unsupported_patch_type()
+                raise errors.unsupported_media_type()
             patch_body = bodies.decode_patch(await request.read(), ctype, patches.APPLY_PATCH)
             body = patches.apply(ctype, scale.to_scale(t.rt, current), patch_body)
         else:
