@@ -1,8 +1,9 @@
 """The stub NewAPI aiohttp app: the sandbox token bridge, /metrics, /healthz, /openapi.json.
 
 Check order on the bridge: method (405), configuration (503 while the signing key or the
-admin secret is unset), caller auth (401, constant-time compare), body (400), mint (200).
-Every return path ticks the mint counter once.
+admin secret is unset), caller auth (401, constant-time compare), body (413 over 1 MiB,
+refused while reading; 400 when it is not a JSON object with the fields), mint (200).
+Every return path ticks the mint counter once. Errors are `{"error": message}`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from .tokens import BadRequest, mint_sandbox_token, parse_mint_request, rfc3339
 ADMIN_SECRET_ENV = "NEWAPI_ADMIN_SECRET"
 SIGNING_KEY_ENV = "NEWAPI_TOKEN_SIGNING_KEY"
 BRIDGE_PATH = "/admin/tokens/sandbox"
+# The largest mint request read (aiohttp's client_max_size): a real one is well under 1 KiB.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,12 @@ def _bearer(request: web.Request) -> str | None:
 
 
 async def _read_json(request: web.Request) -> Any:
+    """The body as JSON whatever its Content-Type (as Go's json decoder reads a body);
+    invalid UTF-8 inside a string reads as U+FFFD, nesting past the parser's depth is
+    malformed. A body over MAX_BODY_BYTES raises HTTPRequestEntityTooLarge while read."""
     try:
-        return json.loads(await request.read())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        return json.loads((await request.read()).decode("utf-8", errors="replace"))
+    except (json.JSONDecodeError, RecursionError) as e:
         raise BadRequest("request body is not valid JSON") from e
 
 
@@ -100,7 +106,7 @@ async def openapi_handler(request: web.Request) -> web.Response:
 
 
 def create_app(env: Mapping[str, str]) -> web.Application:
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[CONFIG_KEY] = BridgeConfig.from_env(env)
     app[COUNTER_KEY] = MintCounter()
     app.router.add_route("*", BRIDGE_PATH, mint_handler)

@@ -104,9 +104,13 @@ def test_generate_name(core: client.CoreV1Api, ns: str) -> None:
     assert cm.metadata.name.startswith("job-") and len(cm.metadata.name) > 4
 
 
-def test_missing_or_wrong_token_is_401(kubeconfig: Path, tmp_path: Path) -> None:
+def test_missing_token_is_anonymous_403_and_wrong_token_401(kubeconfig: Path,
+                                                            tmp_path: Path) -> None:
+    """Anonymous auth is on (the default, kind's): no token is system:anonymous, whom RBAC
+    forbids; a token nobody issued is 401."""
     doc = yaml.safe_load(kubeconfig.read_text())
-    for token in (None, "not-the-token"):
+    for token, code, reason in ((None, 403, "Forbidden"),
+                                ("not-the-token", 401, "Unauthorized")):
         user = doc["users"][0]["user"]
         user.pop("token", None)
         if token:
@@ -116,8 +120,8 @@ def test_missing_or_wrong_token_is_401(kubeconfig: Path, tmp_path: Path) -> None
         api = client.CoreV1Api(config.new_client_from_config(str(path)))
         with pytest.raises(client.ApiException) as e:
             api.list_namespace()
-        assert e.value.status == 401
-        assert _status(e.value)["reason"] == "Unauthorized"
+        assert e.value.status == code
+        assert _status(e.value)["reason"] == reason
 
 
 def test_secret_string_data_is_encoded(core: client.CoreV1Api, ns: str) -> None:

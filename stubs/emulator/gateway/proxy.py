@@ -10,6 +10,10 @@ stale. Responses it makes itself follow Envoy's local replies:
 - a backend Service without ready endpoints: 503 `no healthy upstream`;
 - a ready endpoint where nothing listens: 503 `upstream connect error or disconnect/reset
   before headers. reset reason: connection failure`.
+Request bodies are streamed to the upstream as they arrive, whatever their size or
+content: Envoy neither parses nor limits them (no buffering filter on Cilium's listeners),
+so bad JSON, a wrong Content-Type or a 20 MB body get the upstream's own answer, and
+credentials (JWTs included) are the upstream's to check.
 HTTPRoute filters are not applied (none of the Sovereign's routes use them).
 """
 
@@ -59,7 +63,7 @@ class GatewayProxy:
         self.emulator = emulator
         self.dns = ClusterDNS(emulator)
         self.client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
-        app = web.Application(client_max_size=64 * 1024**2)
+        app = web.Application()  # bodies are streamed through, never read whole here
         app.router.add_route("*", "/{tail:.*}", self.handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -152,15 +156,18 @@ class GatewayProxy:
 
     async def forward(self, request: web.Request, base: str) -> web.StreamResponse:
         assert self.client is not None
+        # Envoy streams the request body to the upstream (no size limit of its own; the
+        # upstream's answer to a body it refuses is relayed): Content-Length kept when
+        # the client sent one, else chunked.
         out_headers = [(k, v) for k, v in request.headers.items()
-                       if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"]
+                       if k.lower() not in HOP_BY_HOP]
         peer = request.remote or ""
         xff = request.headers.get("X-Forwarded-For")
         out_headers = [(k, v) for k, v in out_headers
                        if k.lower() not in ("x-forwarded-for", "x-forwarded-proto")]
         out_headers.append(("X-Forwarded-For", f"{xff}, {peer}" if xff else peer))
         out_headers.append(("X-Forwarded-Proto", request.scheme))
-        body = await request.read()
+        body = request.content.iter_any() if request.body_exists else None
         upstream = self.client.build_request(request.method, base + request.raw_path,
                                              headers=out_headers, content=body)
         started = time.monotonic()

@@ -91,9 +91,6 @@ def method_not_allowed(message: str) -> ApiError:
     return ApiError(405, "MethodNotAllowed", message)
 
 
-def unsupported_media_type(content_type: str) -> ApiError:
-    return ApiError(415, "UnsupportedMediaType",
-                    f'the body of the request was in an unknown format - accepted media types '
-                    f'include: application/json-patch+json, application/merge-patch+json, '
-                    f'application/apply-patch+yaml, application/strategic-merge-patch+json '
-                    f'(got "{content_type}")')
+def unsupported_media_type() -> ApiError:
+    """A patch whose Content-Type is not a patch type: the real server's generic 415."""
+    return ApiError(415, "UnsupportedMediaType", "415: Unsupported Media Type", {})

@@ -258,7 +258,7 @@ def apply(content_type: str, current: dict[str, Any], patch: Any) -> dict[str, A
             raise errors.bad_request("patch body must be an object")
         out = strategic_merge(current, patch)
     else:
-        raise errors.unsupported_media_type(content_type)
+        raise errors.unsupported_media_type()
     if not isinstance(out, dict):
         raise errors.bad_request("patch result is not an object")
     return out

@@ -19,10 +19,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from aiohttp import web
 
 from . import (
+    anonymous,
+    bodies,
     errors,
     fieldmanager,
     fieldvalidation,
@@ -39,7 +40,6 @@ from .store import Store
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 # Per-request warnings for the response's Warning headers.
 WARNINGS_KEY: web.RequestKey[list[str]] = web.RequestKey("warnings", list)
-BINARY_MEDIA_PREFIXES = (PROTOBUF, "application/cbor")
 LIVENESS_CHECK = 2.0  # seconds between checks that a watching client is still there
 
 STORE_KEY: web.AppKey[Store] = web.AppKey("store", Store)
@@ -177,7 +177,8 @@ class KubeApiServer:
         self.request_log = RequestLog()
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._auth_middleware], client_max_size=64 * 2**20)
+        app = web.Application(middlewares=[self._auth_middleware],
+                              client_max_size=bodies.MAX_REQUEST_BODY_BYTES)
         app[STORE_KEY] = self.store
         app.router.add_get("/version", self._version)
         app.router.add_get("/version/", self._version)  # the Python client's VersionApi
@@ -202,12 +203,12 @@ class KubeApiServer:
     # ---- middleware ----------------------------------------------------------------------
     @web.middleware
     async def _auth_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        if request.path not in ("/healthz", "/readyz", "/livez"):
-            header = request.headers.get("Authorization", "")
-            scheme, _, presented = header.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
-                    presented.strip().encode(), self.token.encode()):
-                return _error(errors.unauthorized())
+        header = request.headers.get("Authorization", "")
+        if anonymous.is_anonymous(header):
+            if request.path not in anonymous.PUBLIC_INFO_PATHS:
+                return _error(anonymous.forbidden(request.method, request.path, request.query))
+        elif not hmac.compare_digest(header.split(" ", 2)[1].encode(), self.token.encode()):
+            return _error(errors.unauthorized())
         verb = request.method.lower()
         if request.query.get("watch") in ("true", "1"):
             verb = "watch"
@@ -216,6 +217,8 @@ class KubeApiServer:
             return await handler(request)
         except errors.ApiError as e:
             return _error(e)
+        except web.HTTPRequestEntityTooLarge:  # aiohttp's client_max_size, while reading
+            return _error(bodies.too_large())
         except web.HTTPNotFound:
             return _error(errors.ApiError(404, "NotFound",
                                           "the server could not find the requested resource"))
@@ -360,7 +363,7 @@ class KubeApiServer:
             if request.content_type == PROTOBUF:  # what kubectl auth's typed client sends
                 body = protobuf.decode_review(await request.read())
             else:
-                body = await self._body(request)
+                body = await self._body(request, t.rt.kind)
             return _json(reviews.answer(t.rt.plural, body), 201)
         if t.subresource == "scale" and t.name is not None:
             return _json(await self._scale(request, t))
@@ -384,7 +387,7 @@ class KubeApiServer:
                     item.pop("kind", None)
                 return _json(listing)
             if method == "POST":
-                body = await self._body(request)
+                body = await self._body(request, t.rt.kind)
                 warnings = await self._check_fields(request, t, body)
                 if t.namespace and (body.get("metadata") or {}).get("namespace") not in (
                         None, "", t.namespace):
@@ -413,7 +416,7 @@ class KubeApiServer:
                     q.get("includeObject")))
             return _json(obj)
         if method == "PUT":
-            body = await self._body(request)
+            body = await self._body(request, t.rt.kind)
             warnings = await self._check_fields(request, t, body)
             return _warn(_json(self.store.replace(t.rt, t.namespace, t.name, body,
                                                   t.subresource, dry_run=dry_run,
@@ -450,45 +453,20 @@ class KubeApiServer:
         return {"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
                 "metadata": meta, "items": items}
 
-    async def _body(self, request: web.Request) -> dict[str, Any]:
-        if request.content_type.startswith(BINARY_MEDIA_PREFIXES):
-            # No protobuf or CBOR here; the 415 makes client-go fall back to JSON.
-            raise errors.ApiError(
-                415, "UnsupportedMediaType",
-                "the body of the request was in an unknown format - accepted media types "
-                "include: application/json, application/yaml")
+    async def _body(self, request: web.Request, kind: str = "") -> dict[str, Any]:
+        """The object a create, update, review or delete (its options) carries."""
         raw = await request.read()
-        try:
-            body = json.loads(raw) if raw else {}
-        except (UnicodeDecodeError, RecursionError) as e:
-            # Non-UTF-8 bytes or nesting past the parser's depth: a 400, as
-            # kube-apiserver's decoder answers, never a 500.
-            raise errors.bad_request(f"the request body could not be decoded: {e}") from e
-        except json.JSONDecodeError:
-            try:
-                body = yaml.safe_load(raw)
-            except yaml.YAMLError as e:
-                raise errors.bad_request(f"the request body is not valid JSON or YAML: {e}") \
-                    from e
-        if not isinstance(body, dict):
-            raise errors.bad_request("the request body must be an object")
-        return body
+        if request.method == "DELETE" and not raw:
+            return {}
+        return bodies.decode_object(raw, request.headers.get("Content-Type"), kind)
 
     async def _patch(self, request: web.Request, t: Target) -> tuple[dict[str, Any], bool]:
         """The patched object, and whether the patch created it (an apply can)."""
         assert t.name is not None
         ctype = request.content_type
-        raw = await request.read()
-        try:
-            if ctype == patches.APPLY_PATCH:
-                body = yaml.safe_load(raw) if raw else {}
-            else:
-                body = json.loads(raw) if raw else {}
-        except (json.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError,
-                RecursionError) as e:
-            raise errors.bad_request(f"error decoding patch: {e}") from e
         if ctype not in patches.PATCH_TYPES:
-            raise errors.unsupported_media_type(ctype)
+            raise errors.unsupported_media_type()
+        body = bodies.decode_patch(await request.read(), ctype, patches.APPLY_PATCH)
         if ctype != patches.JSON_PATCH:  # a JSON patch is a list of operations
             request[WARNINGS_KEY] = await self._check_fields(request, t, body)
         if ctype == patches.APPLY_PATCH and not request.query.get("fieldManager"):
@@ -521,18 +499,15 @@ class KubeApiServer:
         if request.method == "GET":
             return scale.to_scale(t.rt, current)
         if request.method == "PUT":
-            body = await self._body(request)
+            body = await self._body(request, "Scale")
             want_rv = (body.get("metadata") or {}).get("resourceVersion")
             if want_rv and want_rv != current["metadata"]["resourceVersion"]:
                 raise errors.conflict(t.rt.plural, t.rt.group, t.name)
         elif request.method == "PATCH":
             ctype = request.content_type
             if ctype not in patches.PATCH_TYPES or ctype == patches.APPLY_PATCH:
-                raise errors.unsupported_media_type(ctype)
-            try:
-                patch_body = json.loads(await request.read() or b"{}")
-            except json.JSONDecodeError as e:
-                raise errors.bad_request(f"error decoding patch: {e}") from e
+                raise errors.unsupported_media_type()
+            patch_body = bodies.decode_patch(await request.read(), ctype, patches.APPLY_PATCH)
             body = patches.apply(ctype, scale.to_scale(t.rt, current), patch_body)
         else:
             raise errors.method_not_allowed(f"method {request.method} not allowed on scale")

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from . import githttp, orgs, tokens, users
 from .auth import auth_middleware
+from .binding import MAX_BODY_BYTES
 from .db import GiteaDB
 from .state import CONFIG_KEY, DB_KEY, GiteaConfig
 from .swagger import swagger_document
@@ -43,7 +44,7 @@ async def swagger_page(request: web.Request) -> web.Response:
 
 def create_app(state: GiteaDB, env: Mapping[str, str]) -> web.Application:
     """The stand-in over `state`; admin setup is the caller's (see admin_setup)."""
-    app = web.Application(middlewares=[auth_middleware])
+    app = web.Application(middlewares=[auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[DB_KEY] = state
     app[CONFIG_KEY] = GiteaConfig.from_env(env)
     app.router.add_get("/api/v1/version", version_handler)

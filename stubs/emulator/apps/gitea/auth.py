@@ -66,10 +66,15 @@ def _basic(request: web.Request, db: GiteaDB, config: GiteaConfig) -> Auth | Non
     scheme, sep, value = request.headers.get("Authorization", "").partition(" ")
     if not sep or scheme.lower() != "basic":
         return None
+    # BasicAuthDecode: an undecodable value, or one without ":", is an empty user and
+    # password, which then signs in as nobody (401 user does not exist), as Gitea does.
     try:
-        uname, _, passwd = base64.b64decode(value.strip(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
+        decoded = base64.b64decode(value.strip(), validate=True).decode(errors="replace")
+    except binascii.Error:
+        decoded = ""
+    uname, sep, passwd = decoded.partition(":")
+    if not sep:
+        uname = passwd = ""
     # A personal token is accepted as the password, or as the user with no password.
     token = db.token_by_raw(uname if passwd in ("", "x-oauth-basic") else passwd)
     if token is not None and token.uid in db.accounts:
@@ -125,7 +130,11 @@ async def auth_middleware(request: web.Request,
     if auth.doer is not None and (blocked := _blocked_account(request, auth.doer)):
         return blocked
     request[AUTH_KEY] = auth
-    return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPRequestEntityTooLarge:  # the emulator's bound (binding.MAX_BODY_BYTES)
+        return api_error(request, 413, "request body too large",
+                         request.app[CONFIG_KEY].root_url)
 
 
 def get_auth(request: web.Request) -> Auth:

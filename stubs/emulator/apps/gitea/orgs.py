@@ -19,7 +19,8 @@ async def create_org_for(request: web.Request, owner: Account) -> web.Response:
     config, db = request.app[CONFIG_KEY], request.app[DB_KEY]
     try:
         body = await json_body(request)
-        name = string(body, "username", "UserName", required=True, max_size=40)
+        name = string(body, "username", "UserName", required=True, max_size=40,
+                      username=True)
         extra = {
             "full_name": string(body, "full_name", "FullName", max_size=100),
             "description": string(body, "description", "Description", max_size=255),

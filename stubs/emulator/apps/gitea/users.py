@@ -31,11 +31,13 @@ async def admin_create_user(request: web.Request) -> web.Response:
     config, db = request.app[CONFIG_KEY], request.app[DB_KEY]
     try:
         body = await json_body(request)
-        username = string(body, "username", "Username", required=True, max_size=40)
+        # CreateUserOption's field order, which is the order Gitea checks them in.
+        username = string(body, "username", "Username", required=True, max_size=40,
+                          username=True)
+        full_name = string(body, "full_name", "FullName", max_size=100)
         email = string(body, "email", "Email", required=True, max_size=254)
         password = string(body, "password", "Password", max_size=255)
         must_change = boolean(body, "must_change_password", "MustChangePassword", True)
-        full_name = string(body, "full_name", "FullName", max_size=100)
     except BindError as e:
         return api_error(request, 422, str(e), config.root_url)
     if len(password) < MIN_PASSWORD_LENGTH:  # local accounts need a password

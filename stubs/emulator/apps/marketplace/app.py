@@ -20,7 +20,7 @@ from .. import AppContext, register_app
 from .auth import AuthService
 from .billing import BillingService
 from .catalog import CatalogService, seed_plans
-from .http import Req, Router, error
+from .http import MAX_BODY_BYTES, Req, Router, error
 from .jobs import ProvisioningAPI
 from .state import (
     AUTH,
@@ -94,7 +94,7 @@ def sme_gateway(env: Mapping[str, str], ctx: AppContext) -> web.Application:
             request = request.clone(headers=headers)
         return await router.dispatch(Req(request, path[len("/api"):], claims=claims))
 
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_get("/healthz", healthz)
     app.router.add_route("*", "/{tail:.*}", gateway)
     ctx.log("gateway listening on :8080")

@@ -58,7 +58,7 @@ class AuthService:
         return ok({"token": token, "refresh_token": refresh, "user": user})
 
     async def send_magic_link(self, req: Req) -> web.StreamResponse:
-        body = await req.json()
+        body = await req.json(strings=("email",))
         email = str(body.get("email") or "").strip().lower()
         if not email or "@" not in email:
             return error(400, "valid email is required")
@@ -89,7 +89,7 @@ class AuthService:
         return True
 
     async def verify(self, req: Req) -> web.StreamResponse:
-        body = await req.json()
+        body = await req.json(strings=("email", "code"))
         email = str(body.get("email") or "").strip().lower()
         code = str(body.get("code") or "")
         if not email or not code:
@@ -112,7 +112,7 @@ class AuthService:
         return self._session(user)
 
     async def login(self, req: Req) -> web.StreamResponse:
-        body = await req.json()
+        body = await req.json(strings=("email", "password"))
         email = str(body.get("email") or "").strip().lower()
         password = str(body.get("password") or "")
         admin_email = self.env.get("ADMIN_EMAIL", "").strip().lower()
@@ -123,7 +123,7 @@ class AuthService:
         return self._session(self.db.users[admin_email])
 
     async def refresh(self, req: Req) -> web.StreamResponse:
-        body = await req.json()
+        body = await req.json(strings=("refresh_token",))
         email = self.db.refresh_tokens.pop(str(body.get("refresh_token") or ""), None)
         if email is None or email not in self.db.users:
             return error(401, "invalid refresh token")
@@ -139,7 +139,7 @@ class AuthService:
         return ok(user)
 
     async def logout(self, req: Req) -> web.StreamResponse:
-        body = await req.json()
+        body = await req.json(strings=("refresh_token",))
         self.db.refresh_tokens.pop(str(body.get("refresh_token") or ""), None)
         return ok({"ok": True})
 

@@ -52,7 +52,7 @@ class BillingService:
     async def issue(self, req: Req) -> web.StreamResponse:
         if req.role not in VOUCHER_ROLES:
             return error(403, "superadmin or sovereign-admin role required")
-        body = await req.json()
+        body = await req.json(strings=("code", "description"))
         code = str(body.get("code") or "").strip().upper()
         credit = body.get("credit_omr") or 0
         if not code or not isinstance(credit, int) or credit <= 0:
@@ -85,7 +85,7 @@ class BillingService:
         return ok({"ok": True})
 
     async def preview(self, req: Req) -> web.StreamResponse:
-        body = await req.json()
+        body = await req.json(strings=("code",))
         code = str(body.get("code") or "").strip().upper()
         if not code:
             return error(400, "code is required")
@@ -127,7 +127,7 @@ class BillingService:
         return int(plan["price_omr"]), None
 
     async def checkout(self, req: Req) -> web.StreamResponse:
-        body = await req.json()
+        body = await req.json(strings=("plan_id", "tenant_id", "promo_code"))
         plan_id = str(body.get("plan_id") or "")
         tenant_id = str(body.get("tenant_id") or "")
         if not plan_id or not tenant_id:

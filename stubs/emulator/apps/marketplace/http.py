@@ -11,6 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
+# The SME services read bodies with json.NewDecoder(r.Body) and no size limit; the
+# emulator bounds what it reads (its memory, not the platform's rule) and answers 413
+# `{"error": "request body too large"}` beyond it.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
 
 @dataclass
 class Req:
@@ -21,16 +26,23 @@ class Req:
     params: dict[str, str] = field(default_factory=dict)
     claims: dict[str, Any] | None = None
 
-    async def json(self) -> dict[str, Any]:
+    async def json(self, strings: tuple[str, ...] = ()) -> dict[str, Any]:
         """The body decoded into an object; raises `BadJSON` where Go's json.Decoder into a
-        struct fails (empty body, malformed, not an object); `null` is the zero value."""
+        struct fails (empty body, malformed, nested past its depth limit, not an object);
+        `null` is the zero value. As there: the Content-Type is not looked at, only the
+        first JSON value is read (what follows it is ignored), and an invalid UTF-8 byte
+        inside a string reads as U+FFFD. `strings` names the struct's string fields: any
+        other JSON type there (but null) fails the decode, as Go's UnmarshalTypeError does."""
+        text = (await self.raw.read()).decode("utf-8", errors="replace")
         try:
-            body = json.loads(await self.raw.read())
-        except ValueError as e:
+            body, _ = json.JSONDecoder().raw_decode(text.lstrip(" \t\r\n"))
+        except (ValueError, RecursionError) as e:
             raise BadJSON from e
         if body is None:
             return {}
         if not isinstance(body, dict):
+            raise BadJSON
+        if any(body.get(k) is not None and not isinstance(body[k], str) for k in strings):
             raise BadJSON
         return body
 
@@ -84,6 +96,8 @@ class Router:
                     return await handler(req)
                 except BadJSON:
                     return error(400, "invalid JSON body")
+                except web.HTTPRequestEntityTooLarge:  # the emulator's bound, MAX_BODY_BYTES
+                    return error(413, "request body too large")
         if path_matched:
             return web.Response(status=405, text="Method Not Allowed\n")
         return web.Response(status=404, text="404 page not found\n")

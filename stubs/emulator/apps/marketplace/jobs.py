@@ -48,7 +48,8 @@ class ProvisioningAPI:
         return ok(self.db.by_tenant(tenant_id))
 
     async def start(self, req: Req) -> web.StreamResponse:
-        body = await req.json()
+        body = await req.json(strings=("tenant_id", "order_id", "plan_id",
+                                                "subdomain"))
         if not body.get("tenant_id"):
             return error(400, "tenant_id is required")
         data = {k: body.get(k) for k in ("tenant_id", "order_id", "plan_id", "apps",

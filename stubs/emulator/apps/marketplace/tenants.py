@@ -28,7 +28,7 @@ class TenantService:
         r.add("GET", "/tenant/check-slug/{slug}", self.check_slug)
 
     async def create(self, req: Req) -> web.StreamResponse:
-        body = await req.json()
+        body = await req.json(strings=("slug", "name", "plan_id"))
         slug = str(body.get("slug") or "")
         name = str(body.get("name") or "")
         if not SLUG.fullmatch(slug):
