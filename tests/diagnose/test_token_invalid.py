@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import base64
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
 from e2e.config import Settings
+from e2e.kube import gvr
 from e2e.report.model import StepStatus
 from e2e.session import JourneySession
 
@@ -33,6 +35,15 @@ def test_a_token_gitea_does_not_know_is_invalid_not_password(tmp_path: Path) -> 
             store.patch(secrets_rt, "sme", "provisioning-github-token", patch)
 
         session.provider.emulator_thread.call(replace_token)  # type: ignore[attr-defined]
+        # Step 8 reads the Secret from the harness's informer: let the watch deliver the
+        # change first (on a loaded machine it can lag the write).
+        assert session.sov is not None
+        seen = base64.b64encode(bogus.encode()).decode()
+        deadline = time.monotonic() + 10
+        while ((session.sov.informers(gvr.SECRETS).get("provisioning-github-token", "sme")
+                or {}).get("data") or {}).get("GITHUB_TOKEN") != seen:
+            assert time.monotonic() < deadline, "the informer never saw the new token"
+            time.sleep(0.05)
         result = session.run_step(8)
     finally:
         session.close()
